@@ -1,0 +1,33 @@
+"""pip install of mppe_ros: the ROS-free 3DMPPE inference library and its command line.
+
+`pip install .` gives `import mppe_ros` (no rclpy needed) and the `mppe-ros` command. The ROS 2 parts
+(`mppe_ros.msg`, the node) need the messages built by rosidl: `make setup` (a venv from PyPI) or
+`colcon build` in a ROS 2 workspace (package.xml, CMakeLists.txt).
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="mppe_ros",
+    version="0.1.0",
+    description="Absolute multi-person 3D poses from one RGB camera (3DMPPE) for ROS 2",
+    license="MIT",
+    python_requires=">=3.10",
+    packages=find_packages(include=["mppe_ros", "mppe_ros.*"]),
+    install_requires=[
+        "numpy>=1.24",
+        "opencv-python-headless>=4.8",
+        "torch>=2.1",
+        "torchvision>=0.16",
+    ],
+    extras_require={
+        "plots": ["matplotlib>=3.7"],
+        "test": ["pytest>=7", "pytest-timeout"],
+    },
+    entry_points={
+        "console_scripts": [
+            "mppe-ros = mppe_ros.cli:main",
+            "mppe_node = mppe_ros.node:main",
+        ],
+    },
+)

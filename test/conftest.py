@@ -1,0 +1,49 @@
+"""Shared test set-up: DDS isolation and official-format weights with random values."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+# Every test run gets its own DDS domain on loopback only, so a concurrent run or a robot on the
+# same network cannot deliver messages into our listeners. Set before rclpy is imported anywhere.
+os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+os.environ["ROS_DOMAIN_ID"] = os.environ.get(
+    "MPPE_ROS_TEST_DOMAIN_ID", str(random.SystemRandom().randint(1, 101))
+)
+os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
+# Never let tests reach for weights in the user's cache or on the network.
+os.environ["MPPE_ROS_HOME"] = os.environ.get("MPPE_ROS_TEST_HOME", "/nonexistent/mppe_ros_test_home")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def child_env() -> dict[str, str]:
+    """Environment for a child Python process that imports rclpy.
+
+    The ROS wheels' bootstrapper re-executes Python once and marks it with
+    `_ROS_WHEELS_BOOTSTRAP_COMPLETE`; a child inheriting that mark skips its own re-exec and
+    cannot load the ROS libraries.
+    """
+    env = dict(os.environ)
+    env.pop("_ROS_WHEELS_BOOTSTRAP_COMPLETE", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def official_weights(tmp_path_factory) -> dict[str, Path]:
+    """PoseNet (MuCo, 21 joints) and RootNet files in the released format, seeded random values."""
+    import torch
+
+    from mppe_ros.checkpoints import save_official_checkpoint
+    from mppe_ros.networks import build_posenet, build_rootnet
+
+    folder = tmp_path_factory.mktemp("official_weights")
+    torch.manual_seed(0)
+    paths = {"posenet": folder / "snapshot_24.pth.tar", "rootnet": folder / "snapshot_18.pth.tar"}
+    save_official_checkpoint(build_posenet(21), paths["posenet"], epoch=24)
+    save_official_checkpoint(build_rootnet(), paths["rootnet"], epoch=18)
+    return paths
