@@ -1,6 +1,6 @@
 """PoseNet and RootNet of 3DMPPE (Moon et al., ICCV 2019), exactly as released.
 
-Attribute names are the checkpoint keys (with the `module.` prefix of the released files stripped):
+Attribute names are the checkpoint keys (with the DataParallel prefix of the released files stripped):
 `backbone.*` is torchvision's ResNet-50 trunk, PoseNet's head is `head.deconv_layers.{0..8}` +
 `head.final_layer`, RootNet's is `root.deconv_layers`, `root.xy_layer`, `root.depth_layer`.
 Building a network gives random weights; `mppe_ros.checkpoints` loads the released ones.
@@ -80,7 +80,6 @@ def soft_argmax(logits: torch.Tensor, joint_num: int, depth_dim: int) -> tuple[t
     ) ** 2 <= CONFIDENCE_RADIUS_CELLS**2
     confidence = (prob_xy * near).sum(dim=(2, 3))
     return coords, confidence
-
 
 
 class PoseHead(nn.Module):

@@ -1,0 +1,226 @@
+"""DetectNet: person boxes from a torchvision COCO detector (Faster / Mask R-CNN, ResNet-50 FPN).
+
+3DMPPE's DetectNet is Mask R-CNN trained on COCO; any detector that returns person boxes works.
+The detector is built without weights (nothing is downloaded at construction) and its COCO
+weights are read from a given file or from torchvision's own cache
+(`torch.hub.get_dir()/checkpoints/<official file name>`, i.e. `$TORCH_HOME/hub/checkpoints`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlparse
+
+import numpy as np
+import torch
+import torchvision
+from torchvision.models import WeightsEnum, detection
+
+from mppe_ros.checkpoints import PathLike, load_state_dict_checked, read_state_dict
+from mppe_ros.weights import WeightsNotFoundError
+
+COCO_PERSON_LABEL = 1  # torchvision's COCO category index of "person"
+# model_name -> (builder, official COCO weights); the weights give the file name and URL.
+DETECTOR_MODELS: dict[str, tuple[Callable[..., torch.nn.Module], WeightsEnum]] = {
+    "fasterrcnn_resnet50_fpn": (
+        detection.fasterrcnn_resnet50_fpn,
+        detection.FasterRCNN_ResNet50_FPN_Weights.COCO_V1,
+    ),
+    "maskrcnn_resnet50_fpn": (
+        detection.maskrcnn_resnet50_fpn,
+        detection.MaskRCNN_ResNet50_FPN_Weights.COCO_V1,
+    ),
+}
+
+
+class PersonDetector(Protocol):
+    """Anything that finds person boxes in an image."""
+
+    def __call__(self, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Detect persons.
+
+        Args:
+            image_bgr: uint8 [H, W, 3] image, BGR (OpenCV order).
+
+        Returns:
+            boxes_xywh: float64 [N, 4] (x_min, y_min, width, height) in px, highest score first.
+            scores: float64 [N] detection scores in [0, 1].
+        """
+        ...
+
+
+def _model_entry(model_name: str) -> tuple[Callable[..., torch.nn.Module], WeightsEnum]:
+    if model_name not in DETECTOR_MODELS:
+        raise ValueError(f"model_name must be one of {sorted(DETECTOR_MODELS)}, got {model_name!r}")
+    return DETECTOR_MODELS[model_name]
+
+
+def detector_weights_file(model_name: str, weights_path: PathLike | None = None) -> Path:
+    """The COCO weights file of `model_name`: `weights_path`, else torchvision's cache file.
+
+    Args:
+        model_name: a key of DETECTOR_MODELS.
+        weights_path: configured state_dict file; None or "": torchvision's cache.
+
+    Returns:
+        Path of an existing file.
+
+    Raises:
+        ValueError: unknown `model_name`.
+        WeightsNotFoundError: the file does not exist; the message gives the download URL and
+            where to put the file.
+    """
+    url = _model_entry(model_name)[1].url
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name
+    path = Path(weights_path).expanduser() if weights_path else cached
+    if path.is_file():
+        return path
+    problem = (
+        f"the configured detector_weights_path {path} does not exist"
+        if weights_path
+        else f"{path} (torchvision's cache) does not exist"
+    )
+    raise WeightsNotFoundError(
+        f"COCO weights of the person detector {model_name} not found: {problem}. Download {url} "
+        f"and put it at {cached} (set TORCH_HOME to move torchvision's cache), or set "
+        "detector_weights_path to the file."
+    )
+
+
+def filter_person_detections(
+    boxes_xyxy: np.ndarray,
+    labels: np.ndarray,
+    scores: np.ndarray,
+    *,
+    score_threshold: float = 0.5,
+    nms_iou_threshold: float = 0.5,
+    max_persons: int = 20,
+    min_box_size_px: float = 16.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep confident, large enough, non-overlapping person boxes (torchvision detector outputs).
+
+    Steps: COCO label 1 (person) only; score >= score_threshold; width and height >=
+    min_box_size_px; non-maximum suppression (boxes overlapping a higher-scored one with IoU >
+    nms_iou_threshold are dropped); the max_persons highest scores.
+
+    Args:
+        boxes_xyxy: [N, 4] (x1, y1, x2, y2) in px.
+        labels: [N] COCO category indices.
+        scores: [N] in [0, 1].
+        score_threshold: minimum score.
+        nms_iou_threshold: IoU above which the lower-scored box is suppressed.
+        max_persons: at most this many boxes are returned.
+        min_box_size_px: minimum box width and height, px.
+
+    Returns:
+        boxes_xywh: float64 [M, 4] (x_min, y_min, width, height) in px, by decreasing score.
+        scores: float64 [M].
+    """
+    boxes_xyxy = np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4)
+    labels = np.asarray(labels).reshape(-1)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if not len(boxes_xyxy) == len(labels) == len(scores):
+        raise ValueError(
+            f"boxes_xyxy, labels and scores must have the same length, got {len(boxes_xyxy)}, "
+            f"{len(labels)} and {len(scores)}"
+        )
+    sizes_px = boxes_xyxy[:, 2:] - boxes_xyxy[:, :2]
+    keep = np.flatnonzero(
+        (labels == COCO_PERSON_LABEL)
+        & (scores >= score_threshold)
+        & np.isfinite(boxes_xyxy).all(axis=1)
+        & (sizes_px >= min_box_size_px).all(axis=1)
+    )
+    order = torchvision.ops.nms(
+        torch.from_numpy(boxes_xyxy[keep]), torch.from_numpy(scores[keep]), nms_iou_threshold
+    )  # indices into `keep` by decreasing score
+    keep = keep[order.numpy()[:max_persons]]
+    return np.concatenate([boxes_xyxy[keep, :2], sizes_px[keep]], axis=1), scores[keep]
+
+
+class TorchvisionPersonDetector:
+    """DetectNet as a torchvision COCO detector; implements PersonDetector.
+
+    The filtering settings are plain attributes and may be changed between calls. torchvision
+    itself drops scores below 0.05 and applies NMS at IoU 0.5 within each class first.
+
+    Args:
+        model_name: "fasterrcnn_resnet50_fpn" or "maskrcnn_resnet50_fpn".
+        weights_path: COCO state_dict file; None: torchvision's cache (see detector_weights_file).
+        score_threshold: minimum person score, [0, 1].
+        nms_iou_threshold: IoU above which overlapping person boxes are suppressed, [0, 1].
+        max_persons: at most this many boxes per image (highest scores first), >= 1.
+        min_box_size_px: boxes narrower or lower than this are dropped, px, >= 0.
+        min_size_px: shorter image side the detector resizes to (torchvision `min_size`), px.
+        device: torch device, e.g. "cpu" or "cuda:0".
+
+    Raises:
+        ValueError: a setting is out of range or the model name is unknown.
+        WeightsNotFoundError: the weights file does not exist.
+        CheckpointError: the file is not this detector's state_dict.
+    """
+
+    def __init__(
+        self,
+        model_name: str = "fasterrcnn_resnet50_fpn",
+        weights_path: PathLike | None = None,
+        score_threshold: float = 0.5,
+        nms_iou_threshold: float = 0.5,
+        max_persons: int = 20,
+        min_box_size_px: float = 16.0,
+        min_size_px: int = 800,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        for name, value, low, high in (
+            ("score_threshold", score_threshold, 0.0, 1.0),
+            ("nms_iou_threshold", nms_iou_threshold, 0.0, 1.0),
+            ("max_persons", max_persons, 1, float("inf")),
+            ("min_box_size_px", min_box_size_px, 0.0, float("inf")),
+            ("min_size_px", min_size_px, 1, float("inf")),
+        ):
+            if not (isinstance(value, int | float) and low <= value <= high):
+                raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
+        builder, _ = _model_entry(model_name)
+        self.weights_path = detector_weights_file(model_name, weights_path)
+        state_dict = read_state_dict(self.weights_path)
+        model = builder(weights=None, weights_backbone=None, min_size=int(min_size_px))
+        load_state_dict_checked(model, state_dict, self.weights_path, f"torchvision {model_name}")
+        self.model_name = model_name
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.score_threshold = float(score_threshold)
+        self.nms_iou_threshold = float(nms_iou_threshold)
+        self.max_persons = int(max_persons)
+        self.min_box_size_px = float(min_box_size_px)
+
+    def __call__(self, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Detect persons (see PersonDetector).
+
+        Args:
+            image_bgr: uint8 [H, W, 3] image, BGR.
+
+        Returns:
+            boxes_xywh: float64 [N, 4] (x_min, y_min, width, height) in px, by decreasing score.
+            scores: float64 [N].
+        """
+        if not isinstance(image_bgr, np.ndarray) or image_bgr.dtype != np.uint8:
+            raise ValueError(
+                "image_bgr must be a uint8 numpy array [H, W, 3], got "
+                f"{getattr(image_bgr, 'dtype', type(image_bgr).__name__)}"
+            )
+        if image_bgr.ndim != 3 or image_bgr.shape[2] != 3 or 0 in image_bgr.shape:
+            raise ValueError(f"image_bgr must have shape [H, W, 3], got {image_bgr.shape}")
+        rgb = torch.from_numpy(np.ascontiguousarray(image_bgr[:, :, ::-1])).to(self.device)
+        with torch.inference_mode():
+            output = self.model([rgb.permute(2, 0, 1).float().div(255.0)])[0]
+        return filter_person_detections(
+            output["boxes"].cpu().numpy(),
+            output["labels"].cpu().numpy(),
+            output["scores"].cpu().numpy(),
+            score_threshold=self.score_threshold,
+            nms_iou_threshold=self.nms_iou_threshold,
+            max_persons=self.max_persons,
+            min_box_size_px=self.min_box_size_px,
+        )
