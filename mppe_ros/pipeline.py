@@ -1,0 +1,286 @@
+"""The 3DMPPE inference pipeline: person boxes -> crops -> RootNet + PoseNet -> absolute 3D poses.
+
+All persons of an image go through each network in one batch; the crops are cut once and shared
+by both networks. Bad input raises a ValueError (or CameraIntrinsicsError) that says what to fix,
+before anything reaches torch. A box that the official process_bbox rejects (zero size, entirely
+outside the image, NaN) is skipped: the result has no person for it (PersonPose.box_xywh_px says
+which input box each person came from). No box at all gives an empty result without running the
+networks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from mppe_ros.camera import PinholeCamera
+from mppe_ros.checkpoints import load_posenet, load_rootnet
+from mppe_ros.detection import PersonDetector, TorchvisionPersonDetector
+from mppe_ros.joint_sets import JointSet, get_joint_set
+from mppe_ros.postprocessing import DecodedPoses, decode_poses
+from mppe_ros.preprocessing import as_bgr_image, compute_k_value, crop_patches, patches_to_tensor, process_bbox
+from mppe_ros.results import PersonPose, PoseResult
+from mppe_ros.weights import DEFAULT_WEIGHTS, resolve_weights
+
+STAGES = ("detection", "crop", "rootnet", "posenet", "decoding")  # keys of PoseResult.timings_s
+DETECTORS = ("fasterrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn", "none")
+PRECISIONS = ("fp32",)
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Everything MppePipeline.from_config needs; validated on construction (ValueError).
+
+    Attributes:
+        joint_set: skeleton of the PoseNet file: "muco_21" or "h36m_18".
+        posenet_path: PoseNet checkpoint; None or "": the weights cache (mppe_ros.weights).
+        rootnet_path: RootNet checkpoint; None or "": the weights cache.
+        detector: torchvision person detector, or "none" (boxes must then be passed per call).
+        detector_weights_path: detector state_dict; None or "": torchvision's cache.
+        score_threshold: minimum detection score, [0, 1].
+        nms_iou_threshold: IoU above which overlapping person boxes are suppressed, [0, 1].
+        max_persons: at most this many detections per image (highest scores first).
+        min_box_size_px: detections with a side shorter than this are dropped, px.
+        detector_min_size_px: shorter image side the detector resizes to, px.
+        device: "auto" (cuda when available, else cpu), "cpu", "cuda" or "cuda:N".
+        precision: network precision; only "fp32" for now.
+        bbox_real_mm: assumed real width and height of a person box for RootNet's k, mm.
+        allow_download: let mppe_ros.weights download missing files.
+    """
+
+    joint_set: str = "muco_21"
+    posenet_path: str | None = None
+    rootnet_path: str | None = None
+    detector: str = "fasterrcnn_resnet50_fpn"
+    detector_weights_path: str | None = None
+    score_threshold: float = 0.5
+    nms_iou_threshold: float = 0.5
+    max_persons: int = 20
+    min_box_size_px: float = 16
+    detector_min_size_px: int = 800
+    device: str = "auto"
+    precision: str = "fp32"
+    bbox_real_mm: float = 2000.0
+    allow_download: bool = False
+
+    def __post_init__(self) -> None:
+        get_joint_set(self.joint_set)
+        for name, choices in (("detector", DETECTORS), ("precision", PRECISIONS)):
+            if getattr(self, name) not in choices:
+                raise ValueError(f"PipelineConfig.{name} must be one of {list(choices)}, got {getattr(self, name)!r}")
+        for name, low, high in (
+            ("score_threshold", 0.0, 1.0),
+            ("nms_iou_threshold", 0.0, 1.0),
+            ("max_persons", 1, float("inf")),
+            ("min_box_size_px", 0.0, float("inf")),
+            ("detector_min_size_px", 1, float("inf")),
+            ("bbox_real_mm", 1.0, float("inf")),
+        ):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and np.isfinite(value) and low <= value <= high):
+                raise ValueError(f"PipelineConfig.{name} must be a finite number in [{low}, {high}], got {value!r}")
+        parse_device(self.device)
+
+
+def parse_device(device: str) -> torch.device:
+    """The torch device named `device` ("auto": cuda when available, else cpu); ValueError if malformed."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from None
+
+
+def resolve_device(device: str) -> torch.device:
+    """parse_device, and check that a CUDA device exists (ValueError with what to do otherwise)."""
+    parsed = parse_device(device)
+    if parsed.type == "cuda" and (parsed.index or 0) >= torch.cuda.device_count():
+        raise ValueError(
+            f"device {device!r} requested but torch sees {torch.cuda.device_count()} CUDA GPUs; "
+            "use device 'cpu' or 'auto', or a CUDA build of torch with a working driver"
+        )
+    return parsed
+
+
+@contextlib.contextmanager
+def _timed(timings_s: dict[str, float], stage: str) -> Iterator[None]:
+    start_s = time.perf_counter()
+    yield
+    timings_s[stage] = time.perf_counter() - start_s
+
+
+class MppePipeline:
+    """Absolute multi-person 3D pose estimation (3DMPPE) for one image at a time.
+
+    Args:
+        posenet: PoseNet (any module mapping [B, 3, 256, 256] to (coords [B, J, 3], confidence [B, J])).
+        rootnet: RootNet (module mapping (images, k_value [B]) to [B, 3]).
+        joint_set: skeleton of PoseNet's output.
+        detector: PersonDetector (`detector(image_bgr) -> (boxes_xywh [N, 4], scores [N])`), or
+            None: every call must then pass boxes.
+        device: torch device the networks run on (they are moved there and set to eval mode).
+        bbox_real_mm: assumed real person box side for k, mm.
+    """
+
+    def __init__(
+        self,
+        posenet: nn.Module,
+        rootnet: nn.Module,
+        joint_set: JointSet,
+        detector: PersonDetector | None = None,
+        device: str | torch.device = "cpu",
+        bbox_real_mm: float = 2000.0,
+    ) -> None:
+        joint_num = getattr(posenet, "joint_num", joint_set.joint_num)
+        if joint_num != joint_set.joint_num:
+            raise ValueError(
+                f"PoseNet outputs {joint_num} joints but joint set {joint_set.name!r} has {joint_set.joint_num}"
+            )
+        self.device = torch.device(device)
+        self.posenet = posenet.to(self.device).eval()
+        self.rootnet = rootnet.to(self.device).eval()
+        self.joint_set = joint_set
+        self.detector = detector
+        self.bbox_real_mm = float(bbox_real_mm)
+
+    @classmethod
+    def from_config(cls, cfg: PipelineConfig) -> MppePipeline:
+        """Load the weights (and the detector) named by `cfg`.
+
+        PoseNet and RootNet files: `cfg.posenet_path` / `cfg.rootnet_path`, else the weights cache
+        entries of `cfg.joint_set` (mppe_ros.weights.DEFAULT_WEIGHTS), downloaded when
+        `cfg.allow_download`.
+
+        Raises:
+            mppe_ros.weights.WeightsNotFoundError: a weights file is neither given nor cached (one
+                message listing every missing file and where to put it).
+            mppe_ros.checkpoints.CheckpointError: a file cannot be loaded.
+        """
+        device = resolve_device(cfg.device)
+        joint_set = get_joint_set(cfg.joint_set)
+        posenet_name, rootnet_name = DEFAULT_WEIGHTS[joint_set.name]
+        paths = resolve_weights(
+            {posenet_name: cfg.posenet_path or None, rootnet_name: cfg.rootnet_path or None},
+            allow_download=cfg.allow_download,
+        )
+        detector = None
+        if cfg.detector != "none":
+            detector = TorchvisionPersonDetector(
+                cfg.detector,
+                weights_path=cfg.detector_weights_path or None,
+                score_threshold=cfg.score_threshold,
+                nms_iou_threshold=cfg.nms_iou_threshold,
+                max_persons=cfg.max_persons,
+                min_box_size_px=cfg.min_box_size_px,
+                min_size_px=cfg.detector_min_size_px,
+                device=device,
+            )
+        return cls(
+            load_posenet(paths[posenet_name], joint_set),
+            load_rootnet(paths[rootnet_name]),
+            joint_set,
+            detector=detector,
+            device=device,
+            bbox_real_mm=cfg.bbox_real_mm,
+        )
+
+    def __call__(
+        self,
+        image: np.ndarray,
+        camera: PinholeCamera,
+        boxes_xywh: np.ndarray | None = None,
+        scores: np.ndarray | None = None,
+        color_order: str = "bgr",
+    ) -> PoseResult:
+        """Estimate the absolute 3D pose of every person in `image`.
+
+        Args:
+            image: uint8 [H, W, 3] colour image.
+            camera: intrinsics of `image` (its size must match when the camera has one).
+            boxes_xywh: [N, 4] person boxes (x_min, y_min, width, height) in px, used instead of
+                the detector; None: run the detector.
+            scores: [N] scores of `boxes_xywh`; None: 1.0 each.
+            color_order: channel order of `image`, "bgr" (OpenCV) or "rgb".
+
+        Returns:
+            PoseResult with one PersonPose per usable box, in box order.
+
+        Raises:
+            ValueError: bad image, boxes or scores, or no detector and no boxes.
+            CameraIntrinsicsError: the camera's image size differs from the image.
+        """
+        image_bgr = as_bgr_image(image, color_order)
+        height, width = image_bgr.shape[:2]
+        camera.check_image_size(width, height)
+        timings_s = dict.fromkeys(STAGES, 0.0)
+        with _timed(timings_s, "detection"):
+            boxes_xywh, scores = self._person_boxes(image_bgr, boxes_xywh, scores)
+        with _timed(timings_s, "crop"):
+            processed = [process_bbox(box, width, height) for box in boxes_xywh]
+            kept = np.array([index for index, box in enumerate(processed) if box is not None], dtype=int)
+            processed_boxes = np.array([processed[index] for index in kept]).reshape(-1, 4)
+            patches, affines = crop_patches(image_bgr, processed_boxes)
+            k_value = compute_k_value(processed_boxes, camera.fx, camera.fy, (self.bbox_real_mm, self.bbox_real_mm))
+            images = patches_to_tensor(patches, self.device)
+        if not len(kept):
+            return PoseResult(self.joint_set, camera, (), timings_s)
+        with torch.inference_mode():
+            with _timed(timings_s, "rootnet"):
+                root_output = self.rootnet(images, torch.from_numpy(k_value).to(self.device)).float().cpu().numpy()
+            with _timed(timings_s, "posenet"):
+                pose_coords, confidence = (t.float().cpu().numpy() for t in self.posenet(images))
+        with _timed(timings_s, "decoding"):
+            decoded = decode_poses(pose_coords, root_output, affines, camera, self.joint_set.root_index)
+            persons = _person_poses(boxes_xywh[kept], scores[kept], processed_boxes, k_value, decoded, confidence)
+        return PoseResult(self.joint_set, camera, persons, timings_s)
+
+    def _person_boxes(
+        self, image_bgr: np.ndarray, boxes_xywh: np.ndarray | None, scores: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Given boxes (validated) or the detector's: float64 [N, 4] boxes and [N] scores."""
+        if boxes_xywh is None:
+            if self.detector is None or scores is not None:
+                raise ValueError("pass boxes_xywh (this pipeline has no person detector, or scores were given)")
+            boxes_xywh, scores = self.detector(image_bgr)
+        boxes_xywh = np.asarray(boxes_xywh, dtype=np.float64)
+        if boxes_xywh.size == 0:
+            boxes_xywh = boxes_xywh.reshape(0, 4)
+        if boxes_xywh.ndim != 2 or boxes_xywh.shape[1] != 4:
+            raise ValueError(f"boxes_xywh must have shape [N, 4] (x_min, y_min, width, height), got {boxes_xywh.shape}")
+        scores = np.ones(len(boxes_xywh)) if scores is None else np.asarray(scores, dtype=np.float64)
+        if scores.shape != (len(boxes_xywh),):
+            raise ValueError(f"scores must have shape [{len(boxes_xywh)}] (one per box), got {scores.shape}")
+        return boxes_xywh, scores
+
+
+def _person_poses(
+    boxes_xywh: np.ndarray,
+    scores: np.ndarray,
+    processed_boxes: np.ndarray,
+    k_value: np.ndarray,
+    decoded: DecodedPoses,
+    confidence: np.ndarray,
+) -> tuple[PersonPose, ...]:
+    """One PersonPose per row of the [N, ...] arrays."""
+    return tuple(
+        PersonPose(
+            box_xywh_px=boxes_xywh[n],
+            processed_box_xywh_px=processed_boxes[n],
+            score=scores[n],
+            k_value=k_value[n],
+            root_depth_mm=decoded.root_depth_mm[n],
+            root_px=decoded.root_px[n],
+            root_cam_m=decoded.root_cam_m[n],
+            joints_px=decoded.joints_px[n],
+            joints_cam_m=decoded.joints_cam_m[n],
+            joint_confidence=confidence[n],
+        )
+        for n in range(len(boxes_xywh))
+    )
