@@ -28,6 +28,7 @@ setup(
         "console_scripts": [
             "mppe-ros = mppe_ros.cli:main",
             "mppe_node = mppe_ros.node:main",
+            "mppe-ros-demo = mppe_ros.demo:main",
         ],
     },
 )

@@ -1,0 +1,163 @@
+"""Shared pieces of the node tests: real rclpy contexts, messages and a deadline loop."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import pytest
+import rclpy
+from mppe_ros.msg import PersonPose3DArray
+from rcl_interfaces.msg import Log
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
+
+from mppe_ros.camera import PinholeCamera
+from mppe_ros.conversions import bgr_to_image_msg
+
+WIDTH, HEIGHT = 160, 120
+FX, FY, CX, CY = 150.0, 155.0, 82.0, 58.0
+FRAME = "test_camera_optical_frame"
+BOXES = np.array([[12.0, 10.0, 50.0, 100.0], [92.0, 20.0, 40.0, 90.0]])
+
+
+def sample_image() -> np.ndarray:
+    """A small BGR picture with two stick figures inside BOXES."""
+    image = np.full((HEIGHT, WIDTH, 3), (90, 120, 60), np.uint8)
+    for x, y, w, h in BOXES.astype(int):
+        cx = x + w // 2
+        cv2.circle(image, (cx, y + h // 8), h // 10, (200, 180, 160), -1)
+        cv2.line(image, (cx, y + h // 5), (cx, y + 3 * h // 5), (40, 40, 200), 5)
+        for end in ((x, y + h), (x + w, y + h), (x, y + h // 3), (x + w, y + h // 3)):
+            cv2.line(image, (cx, y + 3 * h // 5 if end[1] == y + h else y + h // 4), end, (30, 30, 30), 3)
+    return image
+
+
+def stamp_header(seconds: int, nanoseconds: int = 0, frame_id: str = FRAME) -> Header:
+    header = Header(frame_id=frame_id)
+    header.stamp.sec, header.stamp.nanosec = seconds, nanoseconds
+    return header
+
+
+def camera_info(header: Header, fx: float = FX, fy: float = FY, width: int = WIDTH, height: int = HEIGHT) -> CameraInfo:
+    info = CameraInfo(header=header, width=width, height=height, distortion_model="plumb_bob")
+    info.k = [fx, 0.0, CX, 0.0, fy, CY, 0.0, 0.0, 1.0]
+    info.p = [fx, 0.0, CX, 0.0, 0.0, fy, CY, 0.0, 0.0, 0.0, 1.0, 0.0]
+    info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    info.d = [0.0] * 5
+    return info
+
+
+def image_msg(header: Header, image: np.ndarray | None = None) -> Image:
+    return bgr_to_image_msg(sample_image() if image is None else image, header)
+
+
+class Harness:
+    """A test node in the given context: publishes image + camera_info, records the node's outputs."""
+
+    def __init__(self, context, mppe_node, markers: bool = True, rosout: bool = False):
+        self.node = rclpy.create_node("mppe_test_harness", context=context)
+        best_effort = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
+        self.image_pub = self.node.create_publisher(Image, "image", best_effort)
+        self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", best_effort)
+        self.poses: list[tuple[float, PersonPose3DArray]] = []
+        self.markers: list[MarkerArray] = []
+        self.logs: list[Log] = []
+        self.node.create_subscription(
+            PersonPose3DArray, "/humans/poses3d", lambda m: self.poses.append((time.monotonic(), m)), 10
+        )
+        if markers:
+            self.node.create_subscription(MarkerArray, "/humans/poses3d/markers", self.markers.append, 10)
+        if rosout:
+            self.node.create_subscription(Log, "/rosout", self.logs.append, QoSProfile(depth=1000))
+        self.executor = SingleThreadedExecutor(context=context)
+        self.executor.add_node(self.node)
+        self.executor.add_node(mppe_node)
+        self.mppe_node = mppe_node
+
+    def publish(self, image: Image, info: CameraInfo) -> None:
+        self.image_pub.publish(image)
+        self.info_pub.publish(info)
+
+    def spin_until(self, done: Callable[[], bool], timeout_s: float = 30.0, every_s: float = 0.0, action=None) -> bool:
+        """Spin until done() (True) or the deadline (False); call action() every `every_s` seconds."""
+        deadline = time.monotonic() + timeout_s
+        next_action = 0.0
+        while time.monotonic() < deadline:
+            if action is not None and time.monotonic() >= next_action:
+                action()
+                next_action = time.monotonic() + every_s
+            self.executor.spin_once(timeout_sec=0.02)
+            if done():
+                return True
+        return False
+
+    def poses_with_stamp(self, header: Header) -> list[PersonPose3DArray]:
+        key = (header.stamp.sec, header.stamp.nanosec)
+        return [m for _, m in self.poses if (m.header.stamp.sec, m.header.stamp.nanosec) == key]
+
+    def exchange(self, image: Image, info: CameraInfo, timeout_s: float = 60.0) -> PersonPose3DArray:
+        """Publish the pair (again every 2 s: best effort may drop it) until poses with its stamp arrive."""
+        ok = self.spin_until(
+            lambda: bool(self.poses_with_stamp(image.header)),
+            timeout_s,
+            every_s=2.0,
+            action=lambda: self.publish(image, info),
+        )
+        assert ok, (
+            f"no PersonPose3DArray for stamp {image.header.stamp} within {timeout_s} s; stats {self.mppe_node.stats}"
+        )
+        return self.poses_with_stamp(image.header)[0]
+
+    def log_text(self) -> str:
+        return "\n".join(f"{log.name}: {log.msg}" for log in self.logs)
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+
+
+@functools.lru_cache(maxsize=1)
+def _load_pipeline(posenet_path: str, rootnet_path: str):
+    """Loaded once per test run, even though each test module registers the fixture again."""
+    from mppe_ros.checkpoints import load_posenet, load_rootnet
+    from mppe_ros.joint_sets import MUCO_21
+    from mppe_ros.pipeline import MppePipeline
+
+    pipe = MppePipeline(load_posenet(posenet_path, MUCO_21), load_rootnet(rootnet_path), MUCO_21, device="cpu")
+    pipe(sample_image(), PinholeCamera(FX, FY, CX, CY), boxes_xywh=BOXES[:1])  # warm-up
+    return pipe
+
+
+@pytest.fixture(scope="session")
+def pipeline(official_weights):
+    """MppePipeline on CPU with random official-format weights and no detector (boxes are injected)."""
+    return _load_pipeline(str(official_weights["posenet"]), str(official_weights["rootnet"]))
+
+
+@pytest.fixture
+def context():
+    """A fresh rclpy context per test (init / shutdown)."""
+    ctx = rclpy.Context()
+    rclpy.init(context=ctx)
+    try:
+        yield ctx
+    finally:
+        rclpy.shutdown(context=ctx)
+
+
+def start(context, pipeline, boxes=BOXES, markers=True, rosout=False, **parameters):
+    """An MppeNode with injected pipeline/boxes and parameter overrides, plus a Harness around it."""
+    from rclpy.parameter import Parameter
+
+    from mppe_ros.node import MppeNode
+
+    overrides = [Parameter(name, value=value) for name, value in parameters.items()]
+    mppe = MppeNode(pipeline=pipeline, boxes=boxes, context=context, parameter_overrides=overrides)
+    return mppe, Harness(context, mppe, markers=markers, rosout=rosout)
