@@ -17,12 +17,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
 from mppe_ros.camera import PinholeCamera
-from mppe_ros.checkpoints import save_official_checkpoint
+from mppe_ros.checkpoints import write_untrained_checkpoints
 from mppe_ros.joint_sets import JOINT_SETS, get_joint_set
-from mppe_ros.networks import build_posenet, build_rootnet
 from mppe_ros.overlay import draw_skeletons
 from mppe_ros.pipeline import DETECTORS, MppePipeline, PipelineConfig
 from mppe_ros.results import PoseResult
@@ -99,7 +97,8 @@ def run_infer(args: argparse.Namespace) -> int:
         posenet_path, rootnet_path = args.posenet, args.rootnet
         if args.untrained:
             sys.stderr.write(UNTRAINED_WARNING + "\n")
-            posenet_path, rootnet_path = write_untrained_weights(Path(temp_dir), args.joint_set)
+            joint_num = get_joint_set(args.joint_set).joint_num
+            posenet_path, rootnet_path = write_untrained_checkpoints(Path(temp_dir), joint_num)
         config = PipelineConfig(
             joint_set=args.joint_set,
             posenet_path=posenet_path,
@@ -135,23 +134,6 @@ def read_boxes(path: str) -> np.ndarray:
     if array is None or (array.size and (array.ndim != 2 or array.shape[1] != 4)):
         raise ValueError(f"boxes file {path!r} must hold a JSON list of [x, y, w, h] lists (px), got {boxes!r:.200}")
     return array.reshape(-1, 4)
-
-
-def write_untrained_weights(folder: Path, joint_set_name: str) -> tuple[Path, Path]:
-    """Seeded random PoseNet and RootNet in the released file format, in `folder`.
-
-    RootNet's depth layer is set to gamma = 1 (depth = k), so distances have a plausible scale
-    instead of the ~1e5 m that untrained weights give.
-    """
-    torch.manual_seed(0)
-    posenet, rootnet = build_posenet(get_joint_set(joint_set_name).joint_num), build_rootnet()
-    with torch.no_grad():
-        rootnet.root.depth_layer.weight.zero_()
-        rootnet.root.depth_layer.bias.fill_(1.0)
-    paths = folder / "posenet_untrained.pth.tar", folder / "rootnet_untrained.pth.tar"
-    save_official_checkpoint(posenet, paths[0])
-    save_official_checkpoint(rootnet, paths[1])
-    return paths
 
 
 def print_summary(result: PoseResult) -> None:

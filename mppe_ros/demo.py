@@ -179,16 +179,10 @@ def plot_3d(msg: PersonPose3DArray, path: Path, note: str = "") -> None:
 
 
 def _untrained_weights(folder: Path) -> dict[str, str]:
-    import torch
+    from mppe_ros.checkpoints import write_untrained_checkpoints
 
-    from mppe_ros.checkpoints import save_official_checkpoint
-    from mppe_ros.networks import build_posenet, build_rootnet
-
-    torch.manual_seed(0)
-    paths = {"posenet_path": folder / "snapshot_24.pth.tar", "rootnet_path": folder / "snapshot_18.pth.tar"}
-    save_official_checkpoint(build_posenet(21), paths["posenet_path"], epoch=24)
-    save_official_checkpoint(build_rootnet(), paths["rootnet_path"], epoch=18)
-    return {name: str(path) for name, path in paths.items()}
+    posenet_path, rootnet_path = write_untrained_checkpoints(folder, joint_num=21)
+    return {"posenet_path": str(posenet_path), "rootnet_path": str(rootnet_path)}
 
 
 def run(args: argparse.Namespace) -> int:
