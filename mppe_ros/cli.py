@@ -1,7 +1,9 @@
 """`mppe-ros`: the command line of the inference library (no ROS needed).
 
-    mppe-ros infer IMAGE --fx F --fy F --cx C --cy C [--boxes boxes.json] [--json out.json] [--overlay out.png]
+    mppe-ros infer IMAGE --fx F --fy F --cx C --cy C [--boxes boxes.json] [--precision fp32] [--json out.json]
+        [--overlay out.png]
     mppe-ros weights
+    mppe-ros bench [--quick] [--persons 1,5,10,20] [--device cpu,cuda] [--precision fp32,fp16] [--out DIR]
 
 Errors the user can fix (missing weights, unreadable image, bad intrinsics or boxes) end with a
 message on stderr and exit code 2, without a traceback.
@@ -18,11 +20,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from mppe_ros import benchmark
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.checkpoints import write_untrained_checkpoints
 from mppe_ros.joint_sets import JOINT_SETS, get_joint_set
 from mppe_ros.overlay import draw_skeletons
-from mppe_ros.pipeline import DETECTORS, MppePipeline, PipelineConfig
+from mppe_ros.pipeline import DETECTORS, PRECISIONS, MppePipeline, PipelineConfig
 from mppe_ros.results import PoseResult
 from mppe_ros.weights import OFFICIAL_WEIGHTS, WeightsNotFoundError, cache_dir, cache_path, describe_weights
 
@@ -61,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--detector", default=DETECTORS[0], choices=DETECTORS[:-1], help="person detector (without --boxes)"
     )
     infer.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    infer.add_argument(
+        "--precision", default="fp32", choices=PRECISIONS, help="network precision (fp16: CUDA only; see README)"
+    )
     infer.add_argument("--allow-download", action="store_true", help="download missing weights from the official links")
     infer.add_argument("--json", metavar="OUT", help="write the result as JSON to this file ('-': stdout)")
     infer.add_argument("--overlay", metavar="OUT", help="write the image with the skeletons drawn to this file")
@@ -69,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     weights = commands.add_parser("weights", help="show which weight files are found where")
     weights.set_defaults(handler=run_weights)
+
+    bench = commands.add_parser("bench", help="per-stage speed against the official per-person pipeline")
+    benchmark.add_arguments(bench)
+    bench.set_defaults(handler=benchmark.main)
     return parser
 
 
@@ -105,6 +115,7 @@ def run_infer(args: argparse.Namespace) -> int:
             rootnet_path=rootnet_path,
             detector="none" if boxes_xywh is not None else args.detector,
             device=args.device,
+            precision=args.precision,
             allow_download=args.allow_download,
         )
         pipeline = MppePipeline.from_config(config)

@@ -77,7 +77,9 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
       "default 800; smaller is faster, finds fewer small persons)", value_range=(64, 2048)),
     P("device", "auto", "inference device: auto (cuda when available, else cpu), cpu or cuda",
       choices=("auto", "cpu", "cuda")),
-    P("precision", "fp32", "network precision (only fp32 for now)", choices=("fp32",)),
+    P("precision", "fp32", "network precision: fp32 (exact to the official models), bf16, fp16 "
+      "(CUDA only) or auto (fp16 on CUDA; bf16 on a CPU with native bfloat16, else fp32)",
+      choices=("fp32", "bf16", "fp16", "auto")),
     # --- detection settings (changeable at run time) ---
     P("score_threshold", 0.5, "minimum detection score of a person box, [0, 1]",
       value_range=(0.0, 1.0), dynamic=True),

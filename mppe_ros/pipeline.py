@@ -19,18 +19,26 @@ import numpy as np
 import torch
 from torch import nn
 
+from mppe_ros.acceleration import PRECISIONS, prepare_for_inference, resolve_precision
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.checkpoints import load_posenet, load_rootnet
 from mppe_ros.detection import PersonDetector, TorchvisionPersonDetector
+from mppe_ros.gpu_crop import CropSampler
 from mppe_ros.joint_sets import JointSet, get_joint_set
 from mppe_ros.postprocessing import DecodedPoses, decode_poses
-from mppe_ros.preprocessing import as_bgr_image, compute_k_value, crop_patches, patches_to_tensor, process_bbox
+from mppe_ros.preprocessing import (
+    as_bgr_image,
+    compute_k_value,
+    crop_affine,
+    crop_patches,
+    patches_to_tensor,
+    process_bbox,
+)
 from mppe_ros.results import PersonPose, PoseResult
 from mppe_ros.weights import DEFAULT_WEIGHTS, resolve_weights
 
 STAGES = ("detection", "crop", "rootnet", "posenet", "decoding")  # keys of PoseResult.timings_s
 DETECTORS = ("fasterrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn", "none")
-PRECISIONS = ("fp32",)
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,8 @@ class PipelineConfig:
         min_box_size_px: detections with a side shorter than this are dropped, px.
         detector_min_size_px: shorter image side the detector resizes to, px.
         device: "auto" (cuda when available, else cpu), "cpu", "cuda" or "cuda:N".
-        precision: network precision; only "fp32" for now.
+        precision: network precision: "fp32" (default), "bf16", "fp16" (CUDA only) or "auto"
+            (fp16 on CUDA, bf16 on a CPU with native bfloat16, else fp32); see mppe_ros.acceleration.
         bbox_real_mm: assumed real width and height of a person box for RootNet's k, mm.
         allow_download: let mppe_ros.weights download missing files.
     """
@@ -85,7 +94,7 @@ class PipelineConfig:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and np.isfinite(value) and low <= value <= high):
                 raise ValueError(f"PipelineConfig.{name} must be a finite number in [{low}, {high}], got {value!r}")
-        parse_device(self.device)
+        resolve_precision(self.precision, parse_device(self.device))
 
 
 def parse_device(device: str) -> torch.device:
@@ -125,8 +134,13 @@ class MppePipeline:
         joint_set: skeleton of PoseNet's output.
         detector: PersonDetector (`detector(image_bgr) -> (boxes_xywh [N, 4], scores [N])`), or
             None: every call must then pass boxes.
-        device: torch device the networks run on (they are moved there and set to eval mode).
+        device: torch device the networks run on.
         bbox_real_mm: assumed real person box side for k, mm.
+        precision: "fp32", "bf16", "fp16" (CUDA) or "auto" (mppe_ros.acceleration.resolve_precision).
+
+    The networks are not changed: copies are prepared for inference (BatchNorm folded, channels-last,
+    `precision`; mppe_ros.acceleration.prepare_for_inference). On CUDA the crops are cut on the GPU
+    from one upload of the image (mppe_ros.gpu_crop, bit-exact with the OpenCV crops).
     """
 
     def __init__(
@@ -137,6 +151,7 @@ class MppePipeline:
         detector: PersonDetector | None = None,
         device: str | torch.device = "cpu",
         bbox_real_mm: float = 2000.0,
+        precision: str = "fp32",
     ) -> None:
         joint_num = getattr(posenet, "joint_num", joint_set.joint_num)
         if joint_num != joint_set.joint_num:
@@ -144,8 +159,11 @@ class MppePipeline:
                 f"PoseNet outputs {joint_num} joints but joint set {joint_set.name!r} has {joint_set.joint_num}"
             )
         self.device = torch.device(device)
-        self.posenet = posenet.to(self.device).eval()
-        self.rootnet = rootnet.to(self.device).eval()
+        self.precision = precision
+        dtype = resolve_precision(precision, self.device)
+        self.posenet = prepare_for_inference(posenet, self.device, precision)
+        self.rootnet = prepare_for_inference(rootnet, self.device, precision)
+        self.crop_sampler = CropSampler(self.device, dtype) if self.device.type == "cuda" else None
         self.joint_set = joint_set
         self.detector = detector
         self.bbox_real_mm = float(bbox_real_mm)
@@ -189,6 +207,7 @@ class MppePipeline:
             detector=detector,
             device=device,
             bbox_real_mm=cfg.bbox_real_mm,
+            precision=cfg.precision,
         )
 
     def __call__(
@@ -226,9 +245,13 @@ class MppePipeline:
             processed = [process_bbox(box, width, height) for box in boxes_xywh]
             kept = np.array([index for index, box in enumerate(processed) if box is not None], dtype=int)
             processed_boxes = np.array([processed[index] for index in kept]).reshape(-1, 4)
-            patches, affines = crop_patches(image_bgr, processed_boxes)
             k_value = compute_k_value(processed_boxes, camera.fx, camera.fy, (self.bbox_real_mm, self.bbox_real_mm))
-            images = patches_to_tensor(patches, self.device)
+            if self.crop_sampler is not None and len(kept):
+                affines = np.stack([crop_affine(box) for box in processed_boxes])
+                images = self.crop_sampler(image_bgr, affines)
+            else:
+                patches, affines = crop_patches(image_bgr, processed_boxes)
+                images = patches_to_tensor(patches, self.device)
         if not len(kept):
             return PoseResult(self.joint_set, camera, (), timings_s)
         with torch.inference_mode():

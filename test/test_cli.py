@@ -109,6 +109,13 @@ def test_bad_intrinsics_exit_2(image_path, extra, message, capsys):
     assert code == 2 and message in stderr and "Traceback" not in stderr
 
 
+def test_fp16_on_the_cpu_exits_2_with_the_choices(image_path, boxes_path, capsys):
+    argv = ["infer", str(image_path), *INTRINSICS, "--boxes", str(boxes_path), "--untrained", "--device", "cpu",
+            "--precision", "fp16"]  # fmt: skip
+    code, _, stderr = run(argv, capsys)
+    assert code == 2 and "fp16 needs CUDA" in stderr and "Traceback" not in stderr
+
+
 def test_bad_image_path_exit_2(tmp_path, capsys):
     code, _, stderr = run(["infer", str(tmp_path / "missing.jpg"), *INTRINSICS], capsys)
     assert code == 2 and "cannot read image" in stderr and stderr.count("\n") == 1

@@ -8,7 +8,7 @@ import sys
 from conftest import REPO_ROOT, child_env
 
 # Only these modules adapt the library to ROS; everything else is the ROS-free core.
-ROS_EDGE_MODULES = {"node", "conversions", "markers", "demo"}
+ROS_EDGE_MODULES = {"node", "conversions", "markers", "demo", "bench_node"}
 CORE_MODULES = sorted(
     path.stem
     for path in (REPO_ROOT / "mppe_ros").glob("*.py")

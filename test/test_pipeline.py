@@ -184,7 +184,7 @@ def test_result_arrays_are_read_only():
     ("changes", "message"),
     [
         ({"detector": "yolo"}, "detector must be one of"),
-        ({"precision": "fp16"}, "precision must be one of"),
+        ({"precision": "fp64"}, "precision must be one of"),
         ({"score_threshold": 1.5}, "score_threshold must be a finite number in"),
         ({"max_persons": 0}, "max_persons"),
         ({"bbox_real_mm": float("nan")}, "bbox_real_mm"),

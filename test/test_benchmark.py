@@ -1,0 +1,64 @@
+"""mppe_ros.benchmark: a --quick run completes and writes the documented JSON and table (no timing asserts)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mppe_ros import benchmark, cli
+from mppe_ros.bench_measure import person_boxes
+
+RUN_KEYS = {
+    "device", "precision", "image_size", "config", "persons", "detector", "stages", "fps", "reference",
+    "speedup_vs_reference", "achieved_flops_per_s", "gemm_flops_per_s", "gemm_fraction", "peak_rss_mb",
+    "cuda_max_allocated_mb",
+}  # fmt: skip
+STAGES = {"image_conversion", "detection", "crop", "rootnet", "posenet", "decoding", "message_building",
+          "end_to_end", "nets"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    assert benchmark.main(["--quick", "--device", "cpu", "--persons", "2", "--out", str(out)]) == 0
+    return json.loads((out / "benchmark.json").read_text()), (out / "benchmark.md").read_text()
+
+
+def test_quick_run_writes_the_documented_json(quick_run):
+    document, _ = quick_run
+    assert document["schema"] == benchmark.SCHEMA
+    assert {"machine", "settings", "weights", "flops_per_person", "runs", "gemm", "accuracy",
+            "parity_vs_official", "ablation", "notes"} <= set(document)  # fmt: skip
+    assert document["flops_per_person"]["total"] > 30e9  # ResNet-50 x2 at 256x256 + heads
+    (run,) = document["runs"]
+    assert RUN_KEYS <= set(run) and run["persons"] == 2 and run["device"] == "cpu"
+    assert set(run["stages"]) == STAGES
+    for stage in run["stages"].values():
+        assert stage is None or {"median_s", "p90_s", "min_s", "mean_s", "samples"} <= set(stage)
+    assert {"nets", "end_to_end"} == set(run["reference"])
+    assert run["speedup_vs_reference"]["nets_median"] > 0 and 0 < run["gemm_fraction"]
+    assert document["machine"]["cpu_model"] and "load_average_end" in document["machine"]
+    parity = document["parity_vs_official"][0]
+    assert parity["joints_max_px"] < 0.01 and parity["joints_max_mm"] < 0.25
+
+
+def test_quick_run_writes_a_table(quick_run):
+    _, table = quick_run
+    assert "| device | precision | image | persons |" in table and "| cpu | fp32 | 320x240 | 2 |" in table
+
+
+def test_the_cli_has_a_bench_subcommand():
+    args = cli.build_parser().parse_args(["bench", "--quick", "--persons", "1,3", "--sizes", "640x480"])
+    assert args.handler is benchmark.main and args.persons == [1, 3] and args.sizes == [(640, 480)]
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["bench", "--sizes", "640"])
+
+
+def test_person_boxes_lie_in_the_frame():
+    for count in (1, 5, 10, 20):
+        boxes = person_boxes(count, 640, 480)
+        assert boxes.shape == (count, 4)
+        assert (boxes[:, :2] >= 0).all() and (boxes[:, 0] + boxes[:, 2] <= 640).all()
+        assert (boxes[:, 1] + boxes[:, 3] <= 480).all() and np.unique(boxes[:, :2], axis=0).shape[0] == count
