@@ -7,10 +7,10 @@ setup:
 	@bash scripts/setup_venv.sh
 
 demo: setup
-	$(PYTHON) -m mppe_ros.demo $(ARGS)
+	$(PYTHON) -m mppe_ros demo $(ARGS)
 
 test: setup
 	$(PYTHON) -m pytest $(ARGS)
 
 bench: setup
-	$(PYTHON) -m mppe_ros.cli bench $(ARGS)
+	$(PYTHON) -m mppe_ros bench $(ARGS)

@@ -26,9 +26,9 @@ setup(
     },
     entry_points={
         "console_scripts": [
-            "mppe-ros = mppe_ros.cli:main",
-            "mppe_node = mppe_ros.node:main",
-            "mppe-ros-demo = mppe_ros.demo:main",
+            "mppe-ros = mppe_ros.entry_points:mppe_ros",
+            "mppe_node = mppe_ros.entry_points:mppe_node",
+            "mppe-ros-demo = mppe_ros.entry_points:mppe_ros_demo",
         ],
     },
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 STAGE_COLUMNS = ("image_conversion", "detection", "crop", "rootnet", "posenet", "decoding", "message_building")
@@ -68,7 +69,7 @@ def _gemm_lines(document: dict[str, Any]) -> list[str]:
         measured.setdefault((row["device"], row["precision"]), []).append(row["best"] / 1e9)
     lines = ["GEMM throughput (best of matmul and, on the CPU, a oneDNN 1x1 convolution), GFLOP/s:", ""]
     for (device, precision), values in measured.items():
-        median = sorted(values)[len(values) // 2]
+        median = statistics.median(values)
         lines.append(f"- {device} {precision}: median {median:.0f}, max {max(values):.0f} ({len(values)} measurements)")
     return lines
 
@@ -115,7 +116,8 @@ def markdown(document: dict[str, Any]) -> str:
         f"{machine['torch_threads']}, {machine['torch_cpu_capability']}, native bf16: {machine['cpu_native_bf16']}); "
         f"GPU: {machine['cuda_device'] or 'none'}",
         f"- torch {machine['torch']}, OpenCV {machine['opencv']}, Python {machine['python']}; load average "
-        f"{machine['load_average_start'][0]:.2f} at the start, {load_end:.2f} at the end",
+        f"{machine['load_average_start'][0]:.2f} at the start, {load_end:.2f} at the end; glibc malloc: "
+        f"{', '.join(machine.get('malloc_settings', [])) or 'as is'}",
         f"- weights: {document.get('weights')}; FLOPs per person: PoseNet {flops['posenet'] / 1e9:.2f} G + "
         f"RootNet {flops['rootnet'] / 1e9:.2f} G = {flops['total'] / 1e9:.2f} GFLOP",
         "- times in ms, median over frames (p90 and min in the JSON); `nets` = RootNet + PoseNet stage; "

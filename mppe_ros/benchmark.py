@@ -64,6 +64,7 @@ from mppe_ros.bench_measure import (
 )
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.checkpoints import load_posenet, load_rootnet
+from mppe_ros import host_memory
 from mppe_ros.joint_sets import get_joint_set
 from mppe_ros.pipeline import MppePipeline
 from mppe_ros.reference import OfficialPipeline
@@ -94,6 +95,7 @@ def machine_info() -> dict[str, Any]:
         "numpy": np.__version__,
         "cuda_device": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         "load_average_start": list(os.getloadavg()),
+        "malloc_settings": list(host_memory.applied),  # set by the entry point (mppe_ros.entry_points)
     }
     return info
 

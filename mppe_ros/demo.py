@@ -1,6 +1,6 @@
 """`make demo`: the whole mppe_ros graph through real ROS 2 topics, in one process, on a sample image.
 
-    python -m mppe_ros.demo [--untrained] [--output demo_output] [--frames 3]
+    python -m mppe_ros demo [--untrained] [--output demo_output] [--frames 3]
 
 Three nodes in one rclpy context, talking over DDS like separate processes would:
 - `mppe_demo_player` publishes a 640x480 scene (two copies of matplotlib's sample photo
@@ -210,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
             except StartupError as error:
                 print(f"mppe demo: cannot start mppe_node:\n{error}", file=sys.stderr)
                 print(
-                    "mppe demo: for an installation check without the weights run: python -m mppe_ros.demo --untrained",
+                    "mppe demo: for an installation check without the weights run: make demo ARGS=--untrained",
                     file=sys.stderr,
                 )
                 return 2

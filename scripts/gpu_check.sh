@@ -39,7 +39,7 @@ timeout 200 "$python" -m pytest -q -p no:cacheprovider -o addopts="" \
 tests_rc=$?
 
 # 2. Benchmark on CUDA (about 2-3 minutes).
-timeout 280 "$python" -m mppe_ros.benchmark --device cuda --sizes 640x480 --persons 1,5,10,20 \
+timeout 280 "$python" -m mppe_ros bench --device cuda --sizes 640x480 --persons 1,5,10,20 \
   --precision fp32,fp16,bf16 --cuda-graphs --node-seconds 0 --out "$out" \
   >"$out/benchmark.log" 2>&1
 bench_rc=$?

@@ -1,4 +1,5 @@
-"""`python -m mppe_ros.demo`: the whole graph in a child process, untrained and without weights."""
+"""`python -m mppe_ros demo` (what `make demo` runs): the whole graph in a child process, untrained and without
+weights."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def run_demo(*args: str, timeout_s: float = 240.0) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mppe_ros.demo", *args],
+        [sys.executable, "-m", "mppe_ros", "demo", *args],
         cwd=REPO,
         env=child_env(),
         capture_output=True,

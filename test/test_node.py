@@ -217,7 +217,7 @@ def test_detector_settings_change_at_run_time(context, pipeline):
 
 def run_node(*ros_args: str) -> subprocess.CompletedProcess:
     # conftest points MPPE_ROS_HOME at a folder that does not exist: no weights can be found.
-    command = [sys.executable, "-m", "mppe_ros.node", "--ros-args", *ros_args]
+    command = [sys.executable, "-m", "mppe_ros", "node", "--ros-args", *ros_args]
     return subprocess.run(command, cwd=REPO, env=child_env(), capture_output=True, text=True, timeout=180)
 
 

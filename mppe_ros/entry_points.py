@@ -1,0 +1,42 @@
+"""The process entry points: each tunes glibc malloc before importing anything heavy.
+
+mppe_ros.host_memory.keep_freed_memory_for_reuse only helps when it runs before any thread
+allocates (importing torch, numpy or rclpy starts threads), so `mppe-ros`, `mppe_node`,
+`mppe-ros-demo`, `ros2 run mppe_ros mppe_node` and `python -m mppe_ros` all start here.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from mppe_ros.host_memory import keep_freed_memory_for_reuse
+
+
+def mppe_ros(argv: list[str] | None = None) -> None:
+    """`mppe-ros` / `python -m mppe_ros`: infer, weights, bench (mppe_ros.cli), demo, node."""
+    keep_freed_memory_for_reuse()
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["demo"]:
+        mppe_ros_demo(argv[1:])
+    elif argv[:1] == ["node"]:
+        mppe_node(argv[1:])
+    else:
+        from mppe_ros import cli
+
+        sys.exit(cli.main(argv))
+
+
+def mppe_node(argv: list[str] | None = None) -> None:
+    """`mppe_node` / `ros2 run mppe_ros mppe_node` (mppe_ros.node.main)."""
+    keep_freed_memory_for_reuse()
+    from mppe_ros import node
+
+    node.main(None if argv is None else [sys.argv[0], *argv])  # rclpy parses ROS arguments after a program name
+
+
+def mppe_ros_demo(argv: list[str] | None = None) -> None:
+    """`mppe-ros-demo` / `make demo` (mppe_ros.demo.main)."""
+    keep_freed_memory_for_reuse()
+    from mppe_ros import demo
+
+    demo.main(argv)
