@@ -28,7 +28,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from visualization_msgs.msg import MarkerArray
 
-from mppe_ros import conversions
+from mppe_ros import conversions, host_memory
 from mppe_ros.camera import CameraIntrinsicsError, PinholeCamera
 from mppe_ros.conversions import ImageFormatError, UnsupportedEncodingError, image_to_bgr, result_to_msg
 from mppe_ros.markers import poses_to_markers
@@ -129,7 +129,8 @@ class MppeNode(Node):
         self.get_logger().info(
             f"ready: subscribing {self.image_topic} + {self.camera_info_topic} ({self.config.input_reliability}, "
             f"depth {self.config.input_depth}, {self.config.sync_mode} sync via {self.sync_backend}, "
-            f"{conversions.converter_backend()} image converter); publishing {POSES_TOPIC} and {MARKERS_TOPIC}"
+            f"{conversions.converter_backend()} image converter); publishing {POSES_TOPIC} and {MARKERS_TOPIC}; "
+            f"buffer reuse (glibc malloc): {'on' if host_memory.applied else 'off'}"
         )
 
     # --- input ------------------------------------------------------------------------------------
