@@ -39,7 +39,9 @@ UNTRAINED_WARNING = (
 def build_parser() -> argparse.ArgumentParser:
     """The `mppe-ros` argument parser with its subcommands."""
     parser = argparse.ArgumentParser(
-        prog="mppe-ros", description="Absolute 3D human poses from one RGB image (3DMPPE)."
+        prog="mppe-ros",
+        description="Absolute 3D human poses from one RGB image (3DMPPE).",
+        epilog="`python -m mppe_ros` takes the same commands, plus `demo` (make demo) and `node` (mppe_node).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
