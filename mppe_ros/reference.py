@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torchvision import transforms
 
+from mppe_ros.acceleration import ieee_float32
 from mppe_ros.networks import DEPTH_DIM, HEATMAP_SIZE, INPUT_SIZE_PX, PoseNet, RootNet
 
 _DEMO_TRANSFORM = transforms.Compose(
@@ -125,7 +126,7 @@ class OfficialPipeline:
                 [math.sqrt(self.bbox_real_mm[0] * self.bbox_real_mm[1] * self.focal[0] * self.focal[1] / area)]
             ).astype(np.float32)
             k_tensor = torch.from_numpy(k_value).view(1, 1, 1).to(self.device)
-            with torch.no_grad():
+            with torch.no_grad(), ieee_float32():  # float32 as released (no TF32 on newer GPUs)
                 root_3d = self.rootnet(img, k_tensor)[0].cpu().numpy()
                 pose_3d = self.posenet(img)[0][0].cpu().numpy()
             root_depth = root_3d[2]

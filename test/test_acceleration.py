@@ -245,9 +245,8 @@ def test_cuda_graphs_replay_equals_eager_for_each_batch_size():
 
 
 @CUDA
-def test_cuda_pipeline_with_gpu_crops_matches_the_cpu_pipeline(monkeypatch):
-    """fp32 on CUDA (TF32 off) against the CPU: the GPU crops are exact, so only float rounding remains."""
-    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+def test_cuda_pipeline_with_gpu_crops_matches_the_cpu_pipeline():
+    """fp32 on CUDA (IEEE, no TF32) against the CPU: the GPU crops are exact, so only float rounding remains."""
     posenet, rootnet = trained_like_nets(seed=7)
     image, boxes = synthetic_frame(640, 480), person_boxes(5, 640, 480)
     cpu = MppePipeline(posenet, rootnet, MUCO_21, device="cpu")(image, CAMERA, boxes_xywh=boxes)

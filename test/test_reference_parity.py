@@ -24,15 +24,13 @@ BOXES = np.array([DEMO_BOXES[0], DEMO_BOXES[4], (600.0, 360.0, 80.0, 80.0), (700
 
 @pytest.fixture(scope="module", params=["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
 def both_outputs(request):
-    """Both pipelines on one device (CUDA: with TF32 off, so that only batching can differ)."""
+    """Both pipelines on one device (both in IEEE float32 on CUDA too, so that only batching can differ)."""
     posenet, rootnet = random_nets(seed=1)
     image = make_image(*DEMO_SIZE, seed=2)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(torch.backends.cudnn, "allow_tf32", False)
-        ours = MppePipeline(posenet, rootnet, MUCO_21, device=request.param)(image, CAMERA, boxes_xywh=BOXES)
-        official = OfficialPipeline(
-            posenet, rootnet, (CAMERA.fx, CAMERA.fy), (CAMERA.cx, CAMERA.cy), device=request.param
-        )(image, BOXES)
+    ours = MppePipeline(posenet, rootnet, MUCO_21, device=request.param)(image, CAMERA, boxes_xywh=BOXES)
+    official = OfficialPipeline(
+        posenet, rootnet, (CAMERA.fx, CAMERA.fy), (CAMERA.cx, CAMERA.cy), device=request.param
+    )(image, BOXES)
     return ours, official
 
 
@@ -70,3 +68,25 @@ def test_joints_3d_within_a_quarter_millimetre(both_outputs):
         # root_cam: the demo's root joint moved along its ray to RootNet's depth
         root_mm = reference["pose_3d_mm"][MUCO_21.root_index]
         np.testing.assert_allclose(person.root_cam_m * 1000.0, root_mm * person.root_depth_mm / root_mm[2], atol=0.25)
+
+
+class _RecordingNet(torch.nn.Module):
+    """Runs `net` and records the CUDA float32 convolution setting in force."""
+
+    def __init__(self, net: torch.nn.Module) -> None:
+        super().__init__()
+        self.net, self.seen = net, []
+
+    def forward(self, *inputs):  # noqa: D102
+        self.seen.append(torch.backends.cudnn.conv.fp32_precision)
+        return self.net(*inputs)
+
+
+def test_the_reference_runs_in_ieee_float32():
+    posenet, rootnet = (_RecordingNet(net) for net in random_nets(seed=1))
+    before = torch.backends.cudnn.conv.fp32_precision
+    OfficialPipeline(posenet, rootnet, (CAMERA.fx, CAMERA.fy), (CAMERA.cx, CAMERA.cy))(
+        make_image(*DEMO_SIZE, seed=2), BOXES[:1]
+    )
+    assert posenet.seen == rootnet.seen == ["ieee"]
+    assert torch.backends.cudnn.conv.fp32_precision == before
