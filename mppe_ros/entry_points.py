@@ -14,13 +14,13 @@ from mppe_ros.host_memory import keep_freed_memory_for_reuse
 
 def mppe_ros(argv: list[str] | None = None) -> None:
     """`mppe-ros` / `python -m mppe_ros`: infer, weights, bench (mppe_ros.cli), demo, node."""
-    keep_freed_memory_for_reuse()
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["demo"]:
         mppe_ros_demo(argv[1:])
     elif argv[:1] == ["node"]:
         mppe_node(argv[1:])
     else:
+        keep_freed_memory_for_reuse()
         from mppe_ros import cli
 
         sys.exit(cli.main(argv))

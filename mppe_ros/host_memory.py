@@ -57,5 +57,5 @@ def keep_freed_memory_for_reuse() -> tuple[str, ...]:
         for name, number, value, environment_variable in MALLOC_SETTINGS
         if environment_variable not in os.environ and libc.mallopt(number, value) == 1
     ]
-    applied = tuple(dict.fromkeys(applied + tuple(names)))
-    return tuple(names)
+    applied = tuple(names)
+    return applied
