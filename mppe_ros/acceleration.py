@@ -23,7 +23,8 @@ conv + ReLU/add fusion through torch.ops.mkldnn (<5%, internal API), torch.compi
 
 Precision names: "fp32", "bf16", "fp16" (CUDA only) and "auto" (fp16 on CUDA; on a CPU bf16 where
 it has native bfloat16 arithmetic, AVX512-BF16 or AMX, else fp32: emulated bf16 is many times
-slower than fp32).
+slower than fp32). The environment variable MPPE_ROS_CPU_NATIVE_BF16=1 or 0 overrides that detection
+(tests and benchmarks take either branch on any CPU; it changes what is chosen, not what the CPU can do).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import os
 from collections import OrderedDict
 from pathlib import Path
 
@@ -40,6 +42,7 @@ from torch import nn
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 NATIVE_BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo flags with bf16 dot products
+NATIVE_BF16_OVERRIDE_ENV = "MPPE_ROS_CPU_NATIVE_BF16"  # "1" or "0": overrides the flags
 MAX_CUDA_GRAPHS = 32  # captured batch sizes kept per network (a graph holds no extra weights)
 
 
@@ -57,7 +60,15 @@ def cpu_flags() -> frozenset[str]:
 
 
 def cpu_has_native_bf16() -> bool:
-    """True when the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16)."""
+    """True when the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16).
+
+    $MPPE_ROS_CPU_NATIVE_BF16 set to "1" or "0" overrides the flags; another non-empty value is a ValueError.
+    """
+    override = os.environ.get(NATIVE_BF16_OVERRIDE_ENV, "")
+    if override:
+        if override not in ("0", "1"):
+            raise ValueError(f"{NATIVE_BF16_OVERRIDE_ENV} must be 1, 0 or unset, got {override!r}")
+        return override == "1"
     return any(flag in cpu_flags() for flag in NATIVE_BF16_CPU_FLAGS)
 
 

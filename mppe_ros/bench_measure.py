@@ -180,14 +180,21 @@ def count_flops(posenet: nn.Module, rootnet: nn.Module) -> dict[str, int]:
     return flops
 
 
+def gemm_plan(device: torch.device, dtype: torch.dtype, quick: bool = False) -> tuple[int, bool]:
+    """(matrix side, with the oneDNN 1x1 convolution) of gemm_flops_per_s: a small matmul only where the
+    CPU emulates reduced precision (no native bf16), which takes seconds per large product there."""
+    emulated = device.type == "cpu" and dtype != torch.float32 and not cpu_has_native_bf16()
+    size = 512 if (quick or emulated) else (8192 if device.type == "cuda" else 2048)
+    return size, device.type == "cpu" and not emulated
+
+
 def gemm_flops_per_s(device: torch.device, dtype: torch.dtype, quick: bool = False) -> dict[str, float]:
     """Best-of-3 large matrix products: torch.mm (MKL / cuBLAS) and, on the CPU, a 1x1
     convolution as a GEMM (oneDNN, the library running the networks). `best` is the higher."""
-    emulated = device.type == "cpu" and dtype != torch.float32 and not cpu_has_native_bf16()
-    size = 512 if (quick or emulated) else (8192 if device.type == "cuda" else 2048)
+    size, with_conv = gemm_plan(device, dtype, quick)
     a = torch.randn(size, size, device=device).to(dtype)
     candidates: dict[str, tuple[Callable, float]] = {"matmul": (lambda: a @ a, 2.0 * size**3)}
-    if device.type == "cpu" and not emulated:
+    if with_conv:
         x = torch.randn(4, 1024, 32, 32).to(dtype).contiguous(memory_format=torch.channels_last)
         w = torch.randn(1024, 1024, 1, 1).to(dtype).contiguous(memory_format=torch.channels_last)
         candidates["conv1x1"] = (lambda: torch.nn.functional.conv2d(x, w), 2.0 * 4 * 32 * 32 * 1024 * 1024)

@@ -109,11 +109,15 @@ def markdown(document: dict[str, Any]) -> str:
     """The benchmark as markdown: machine, stage table, references, accuracy, ablation, notes."""
     machine, flops = document["machine"], document["flops_per_person"]
     load_end = machine.get("load_average_end", [float("nan")])[0]
+    override = machine.get("cpu_native_bf16_override")
+    native_bf16 = str(machine["cpu_native_bf16"])
+    if override:
+        native_bf16 += f" (set by MPPE_ROS_CPU_NATIVE_BF16={override})"
     lines = [
         "# mppe_ros benchmark",
         "",
         f"- CPU: {machine['cpu_model']} ({machine['cpu_count']} logical CPUs, torch threads "
-        f"{machine['torch_threads']}, {machine['torch_cpu_capability']}, native bf16: {machine['cpu_native_bf16']}); "
+        f"{machine['torch_threads']}, {machine['torch_cpu_capability']}, native bf16: {native_bf16}); "
         f"GPU: {machine['cuda_device'] or 'none'}",
         f"- torch {machine['torch']}, OpenCV {machine['opencv']}, Python {machine['python']}; load average "
         f"{machine['load_average_start'][0]:.2f} at the start, {load_end:.2f} at the end; glibc malloc: "

@@ -39,6 +39,7 @@ import torch
 
 from mppe_ros import bench_report
 from mppe_ros.acceleration import (
+    NATIVE_BF16_OVERRIDE_ENV,
     PRECISIONS,
     cpu_flags,
     cpu_has_native_bf16,
@@ -88,6 +89,7 @@ def machine_info() -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "cpu_features": sorted(flag for flag in cpu_flags() if flag.startswith(("avx", "amx", "fma"))),
         "cpu_native_bf16": cpu_has_native_bf16(),
+        "cpu_native_bf16_override": os.environ.get(NATIVE_BF16_OVERRIDE_ENV) or None,  # set: the flags were not used
         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "python": platform.python_version(),
         "torch": torch.__version__,

