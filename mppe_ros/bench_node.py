@@ -41,25 +41,35 @@ def run_or_skip(args: argparse.Namespace) -> dict[str, Any]:
     return run(args.node_seconds, device, precision, width, height, NODE_PERSONS)
 
 
+def pair_messages(image_bgr: np.ndarray, width: int, height: int, focal_px: float = 1500.0) -> tuple[Any, Any]:
+    """(Image, CameraInfo) of one frame, built once: senders change only their stamps."""
+    from sensor_msgs.msg import CameraInfo
+    from std_msgs.msg import Header
+
+    from mppe_ros.conversions import bgr_to_image_msg
+
+    header = Header(frame_id="bench_camera_optical_frame")
+    info = CameraInfo(header=header, width=width, height=height, distortion_model="plumb_bob")
+    info.k = [focal_px, 0.0, width / 2, 0.0, focal_px, height / 2, 0.0, 0.0, 1.0]
+    info.p = [focal_px, 0.0, width / 2, 0.0, 0.0, focal_px, height / 2, 0.0, 0.0, 0.0, 1.0, 0.0]
+    return bgr_to_image_msg(image_bgr, Header(frame_id=header.frame_id)), info
+
+
 def run(seconds: float, device: str, precision: str, width: int, height: int, persons: int) -> dict[str, Any]:
     """Publish at RATE_HZ for `seconds` into a fresh MppeNode; latency and skipped-frame figures."""
     import rclpy
     from rclpy.executors import MultiThreadedExecutor
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import CameraInfo, Image
-    from std_msgs.msg import Header
 
     from mppe_ros.bench_measure import person_boxes, synthetic_frame, trained_like_nets
-    from mppe_ros.conversions import bgr_to_image_msg
     from mppe_ros.joint_sets import MUCO_21
     from mppe_ros.msg import PersonPose3DArray
     from mppe_ros.node import POSES_TOPIC, MppeNode
     from mppe_ros.pipeline import MppePipeline
 
-    image = synthetic_frame(width, height)
     boxes = person_boxes(persons, width, height)
     pipeline = MppePipeline(*trained_like_nets(), MUCO_21, device=device, precision=precision)
-    fx = fy = 1500.0
     published_s: dict[tuple[int, int], float] = {}
     received_s: dict[tuple[int, int], float] = {}
     context = rclpy.Context()
@@ -85,11 +95,7 @@ def run(seconds: float, device: str, precision: str, width: int, height: int, pe
         spinner = threading.Thread(target=executor.spin, daemon=True)
         spinner.start()
         time.sleep(1.0)  # discovery
-        header = Header(frame_id="bench_camera_optical_frame")
-        message = bgr_to_image_msg(image, header)  # built once; only the stamp changes per frame
-        info = CameraInfo(header=header, width=width, height=height, distortion_model="plumb_bob")
-        info.k = [fx, 0.0, width / 2, 0.0, fy, height / 2, 0.0, 0.0, 1.0]
-        info.p = [fx, 0.0, width / 2, 0.0, 0.0, fy, height / 2, 0.0, 0.0, 0.0, 1.0, 0.0]
+        message, info = pair_messages(synthetic_frame(width, height), width, height)
         start_s, period_s, index = time.perf_counter(), 1.0 / RATE_HZ, 0
         while time.perf_counter() < start_s + seconds:
             for stamped in (message, info):

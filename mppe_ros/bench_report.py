@@ -149,3 +149,35 @@ def markdown(document: dict[str, Any]) -> str:
     if document["notes"]:
         lines += ["", "Notes:", "", *(f"- {note}" for note in document["notes"])]
     return "\n".join(lines) + "\n"
+
+
+def soak_markdown(document: dict[str, Any]) -> str:
+    """The soak (mppe_ros.bench_soak) as markdown: settings, one row per measurement, slopes and node counters."""
+    machine, node, slopes = document["machine"], document["node"], document["slopes"]
+    width, height = document["image_size"]
+    rows = [
+        [str(p["frame"]), f"{p['elapsed_s']:.0f}", f"{p['rss_mb']:.1f}", f"{p['heap_mb']:.3f}", str(p["gc_objects"])]
+        for p in document["checkpoints"]
+    ]
+    lines = [
+        "# mppe_ros node soak",
+        "",
+        f"- CPU: {machine['cpu_model']} ({machine['cpu_count']} logical CPUs, torch threads "
+        f"{machine['torch_threads']}, {machine['torch_cpu_capability']}); torch {machine['torch']}; glibc malloc: "
+        f"{', '.join(machine.get('malloc_settings', [])) or 'as is'}",
+        f"- {document['frames']} frames after {document['warmup_frames']} warm-up frames, {width}x{height} bgr8, "
+        f"{document['persons']} injected persons, {document['device']} {document['precision']}, one frame at a "
+        f"time over DDS (reliable): {document['duration_s']:.0f} s, {document['frames_per_s']:.1f} frames/s",
+        f"- node: received {node['images_received']} images and {node['camera_infos_received']} camera_infos, paired "
+        f"{node['pairs_received']}, processed {node['frames_processed']}, skipped {node['frames_skipped']}, errors "
+        f"{node['pipeline_errors']}; client received {document['results_received']} results and "
+        f"{document['markers_received']} marker arrays",
+        f"- RSS: {document['rss_method']}; heap: {document['heap_method']}; measured after gc.collect()",
+        "",
+        *_table(("frame", "elapsed s", "RSS MB", "heap MB", "gc objects"), rows),
+        "",
+        f"Slope after the warm-up: RSS {_number(slopes['rss_mb_per_1000_frames'], digits=3)} MB and heap "
+        f"{_number(slopes['heap_mb_per_1000_frames'], digits=3)} MB per 1000 frames (goal < "
+        f"{document['goal_mb_per_1000_frames']:g}: {'met' if document['goal_met'] else 'NOT met'}).",
+    ]
+    return "\n".join(lines) + "\n"

@@ -16,7 +16,7 @@ values; real files with --posenet/--rootnet). For every configuration, in the sa
 Also: an ablation of each optimisation, the accuracy of reduced precision against float32 on
 the same inputs, and our float32 result against the official pipeline. Writes benchmark.json
 and benchmark.md to --out (default bench_output/). The node-level benchmark is
-mppe_ros.bench_node (--node-seconds).
+mppe_ros.bench_node (--node-seconds); the memory soak of the node, mppe_ros.bench_soak (--soak-frames).
 
 Every speed figure is a ratio measured in the same run, because absolute times on a shared
 machine are noisy; the JSON records the load average before and after.
@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from mppe_ros import bench_report
+from mppe_ros import bench_report, bench_soak
 from mppe_ros.acceleration import (
     NATIVE_BF16_OVERRIDE_ENV,
     PRECISIONS,
@@ -269,7 +269,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     option("--node-seconds", type=float, help="node-level benchmark length, s (default 60; 0: skip)")
     option("--posenet", help="PoseNet checkpoint (default: seeded random official-format weights)")
     option("--rootnet", help="RootNet checkpoint (default: seeded random official-format weights)")
-    option("--out", default="bench_output", help="folder for benchmark.json and benchmark.md (default bench_output)")
+    option("--out", default="bench_output", help="folder for benchmark.json and benchmark.md, or soak.json and "
+           "soak.md (default bench_output)")  # fmt: skip
+    bench_soak.add_arguments(parser)
 
 
 def finish_arguments(args: argparse.Namespace) -> argparse.Namespace:
@@ -305,6 +307,8 @@ def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
         parser = argparse.ArgumentParser(prog="mppe-ros bench", description=__doc__.splitlines()[0])
         add_arguments(parser)
         args = parser.parse_args(argv)
+    if args.soak_frames is not None:
+        return bench_soak.main(args)
     args = finish_arguments(args)
     document = run(args)
     out = Path(args.out)
