@@ -9,6 +9,7 @@ weights are read from a given file or from torchvision's own cache
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
@@ -22,6 +23,9 @@ from mppe_ros.checkpoints import PathLike, load_state_dict_checked, read_state_d
 from mppe_ros.weights import WeightsNotFoundError
 
 COCO_PERSON_LABEL = 1  # torchvision's COCO category index of "person"
+# torchvision keeps its 100 best detections of all 90 classes; with a low score threshold other
+# classes would crowd persons out, so the cap (applied after the score threshold) is raised.
+DETECTIONS_CAP = 100_000
 # model_name -> (builder, official COCO weights); the weights give the file name and URL.
 DETECTOR_MODELS: dict[str, tuple[Callable[..., torch.nn.Module], WeightsEnum]] = {
     "fasterrcnn_resnet50_fpn": (
@@ -35,14 +39,45 @@ DETECTOR_MODELS: dict[str, tuple[Callable[..., torch.nn.Module], WeightsEnum]] =
 }
 
 
+@dataclass(frozen=True)
+class DetectionSettings:
+    """How detections are filtered into person boxes (one immutable value: a frame sees one set).
+
+    Attributes:
+        score_threshold: minimum person score, [0, 1].
+        nms_iou_threshold: IoU above which the lower-scored of two person boxes is dropped, [0, 1].
+        max_persons: at most this many boxes per image (highest scores first), [1, 100].
+        min_box_size_px: boxes narrower or lower than this are dropped, px, >= 0.
+    """
+
+    score_threshold: float = 0.5
+    nms_iou_threshold: float = 0.5
+    max_persons: int = 20
+    min_box_size_px: float = 16.0
+
+    def __post_init__(self) -> None:
+        for name, low, high in (
+            ("score_threshold", 0.0, 1.0),
+            ("nms_iou_threshold", 0.0, 1.0),
+            ("max_persons", 1, 100),
+            ("min_box_size_px", 0.0, float("inf")),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not (isinstance(value, int | float) and low <= value <= high):
+                raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
+
+
 class PersonDetector(Protocol):
     """Anything that finds person boxes in an image."""
 
-    def __call__(self, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(
+        self, image_bgr: np.ndarray, settings: DetectionSettings | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Detect persons.
 
         Args:
             image_bgr: uint8 [H, W, 3] image, BGR (OpenCV order).
+            settings: filtering for this call; None: the detector's own.
 
         Returns:
             boxes_xywh: float64 [N, 4] (x_min, y_min, width, height) in px, highest score first.
@@ -143,16 +178,15 @@ def filter_person_detections(
 class TorchvisionPersonDetector:
     """DetectNet as a torchvision COCO detector; implements PersonDetector.
 
-    The filtering settings are plain attributes and may be changed between calls. torchvision
-    itself drops scores below 0.05 and applies NMS at IoU 0.5 within each class first.
+    The settings are applied where torchvision applies its own: the score threshold and the NMS IoU
+    become the model's `roi_heads.score_thresh` / `nms_thresh` for each call (torchvision's defaults,
+    0.05 and 0.5, would otherwise filter first; its cap of 100 detections of all classes is raised to
+    DETECTIONS_CAP), then `filter_person_detections` keeps persons.
 
     Args:
         model_name: "fasterrcnn_resnet50_fpn" or "maskrcnn_resnet50_fpn".
         weights_path: COCO state_dict file; None: torchvision's cache (see detector_weights_file).
-        score_threshold: minimum person score, [0, 1].
-        nms_iou_threshold: IoU above which overlapping person boxes are suppressed, [0, 1].
-        max_persons: at most this many boxes per image (highest scores first), >= 1.
-        min_box_size_px: boxes narrower or lower than this are dropped, px, >= 0.
+        settings: the default filtering (DetectionSettings); a call may pass its own.
         min_size_px: shorter image side the detector resizes to (torchvision `min_size`), px.
         device: torch device, e.g. "cpu" or "cuda:0".
 
@@ -166,22 +200,14 @@ class TorchvisionPersonDetector:
         self,
         model_name: str = "fasterrcnn_resnet50_fpn",
         weights_path: PathLike | None = None,
-        score_threshold: float = 0.5,
-        nms_iou_threshold: float = 0.5,
-        max_persons: int = 20,
-        min_box_size_px: float = 16.0,
+        settings: DetectionSettings = DetectionSettings(),
         min_size_px: int = 800,
         device: str | torch.device = "cpu",
     ) -> None:
-        for name, value, low, high in (
-            ("score_threshold", score_threshold, 0.0, 1.0),
-            ("nms_iou_threshold", nms_iou_threshold, 0.0, 1.0),
-            ("max_persons", max_persons, 1, float("inf")),
-            ("min_box_size_px", min_box_size_px, 0.0, float("inf")),
-            ("min_size_px", min_size_px, 1, float("inf")),
-        ):
-            if not (isinstance(value, int | float) and low <= value <= high):
-                raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
+        if not isinstance(settings, DetectionSettings):
+            raise ValueError(f"settings must be a DetectionSettings, got {type(settings).__name__}")
+        if isinstance(min_size_px, bool) or not (isinstance(min_size_px, int | float) and min_size_px >= 1):
+            raise ValueError(f"min_size_px must be a number >= 1, got {min_size_px!r}")
         builder, _ = _model_entry(model_name)
         self.weights_path = detector_weights_file(model_name, weights_path)
         state_dict = read_state_dict(self.weights_path)
@@ -190,16 +216,16 @@ class TorchvisionPersonDetector:
         self.model_name = model_name
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
-        self.score_threshold = float(score_threshold)
-        self.nms_iou_threshold = float(nms_iou_threshold)
-        self.max_persons = int(max_persons)
-        self.min_box_size_px = float(min_box_size_px)
+        self.settings = settings
 
-    def __call__(self, image_bgr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Detect persons (see PersonDetector).
+    def __call__(
+        self, image_bgr: np.ndarray, settings: DetectionSettings | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Detect persons (see PersonDetector); not thread-safe (one caller at a time).
 
         Args:
             image_bgr: uint8 [H, W, 3] image, BGR.
+            settings: filtering for this call; None: `self.settings`.
 
         Returns:
             boxes_xywh: float64 [N, 4] (x_min, y_min, width, height) in px, by decreasing score.
@@ -212,6 +238,10 @@ class TorchvisionPersonDetector:
             )
         if image_bgr.ndim != 3 or image_bgr.shape[2] != 3 or 0 in image_bgr.shape:
             raise ValueError(f"image_bgr must have shape [H, W, 3], got {image_bgr.shape}")
+        settings = self.settings if settings is None else settings
+        self.model.roi_heads.score_thresh = settings.score_threshold
+        self.model.roi_heads.nms_thresh = settings.nms_iou_threshold
+        self.model.roi_heads.detections_per_img = DETECTIONS_CAP
         rgb = torch.from_numpy(np.ascontiguousarray(image_bgr[:, :, ::-1])).to(self.device)
         with torch.inference_mode():
             output = self.model([rgb.permute(2, 0, 1).float().div(255.0)])[0]
@@ -219,8 +249,8 @@ class TorchvisionPersonDetector:
             output["boxes"].cpu().numpy(),
             output["labels"].cpu().numpy(),
             output["scores"].cpu().numpy(),
-            score_threshold=self.score_threshold,
-            nms_iou_threshold=self.nms_iou_threshold,
-            max_persons=self.max_persons,
-            min_box_size_px=self.min_box_size_px,
+            score_threshold=settings.score_threshold,
+            nms_iou_threshold=settings.nms_iou_threshold,
+            max_persons=settings.max_persons,
+            min_box_size_px=settings.min_box_size_px,
         )

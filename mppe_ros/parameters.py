@@ -121,7 +121,6 @@ del P
 # fmt: on
 
 PARAMETERS_BY_NAME: dict[str, ParameterSpec] = {spec.name: spec for spec in PARAMETERS}
-DYNAMIC_PARAMETERS: frozenset[str] = frozenset(spec.name for spec in PARAMETERS if spec.dynamic)
 
 
 @dataclass(frozen=True)
@@ -172,6 +171,17 @@ class NodeConfig:
     def replace(self, **changes: Any) -> NodeConfig:
         """A copy with `changes` applied (validated)."""
         return dataclasses.replace(self, **changes)
+
+    def detection_settings(self) -> Any:
+        """The detection rows as a mppe_ros.detection.DetectionSettings."""
+        from mppe_ros.detection import DetectionSettings
+
+        return DetectionSettings(
+            score_threshold=self.score_threshold,
+            nms_iou_threshold=self.nms_iou_threshold,
+            max_persons=self.max_persons,
+            min_box_size_px=self.min_box_size_px,
+        )
 
 
 def declare_node_parameters(node: Any) -> NodeConfig:

@@ -22,7 +22,7 @@ from torch import nn
 from mppe_ros.acceleration import PRECISIONS, prepare_for_inference, resolve_precision
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.checkpoints import load_posenet, load_rootnet
-from mppe_ros.detection import PersonDetector, TorchvisionPersonDetector
+from mppe_ros.detection import DetectionSettings, PersonDetector, TorchvisionPersonDetector
 from mppe_ros.gpu_crop import CropSampler
 from mppe_ros.joint_sets import JointSet, get_joint_set
 from mppe_ros.postprocessing import DecodedPoses, decode_poses
@@ -51,10 +51,7 @@ class PipelineConfig:
         rootnet_path: RootNet checkpoint; None or "": the weights cache.
         detector: torchvision person detector, or "none" (boxes must then be passed per call).
         detector_weights_path: detector state_dict; None or "": torchvision's cache.
-        score_threshold: minimum detection score, [0, 1].
-        nms_iou_threshold: IoU above which overlapping person boxes are suppressed, [0, 1].
-        max_persons: at most this many detections per image (highest scores first).
-        min_box_size_px: detections with a side shorter than this are dropped, px.
+        detection: how detections are filtered (mppe_ros.detection.DetectionSettings).
         detector_min_size_px: shorter image side the detector resizes to, px.
         device: "auto" (cuda when available, else cpu), "cpu", "cuda" or "cuda:N".
         precision: network precision: "fp32" (default), "bf16", "fp16" (CUDA only) or "auto"
@@ -68,10 +65,7 @@ class PipelineConfig:
     rootnet_path: str | None = None
     detector: str = "fasterrcnn_resnet50_fpn"
     detector_weights_path: str | None = None
-    score_threshold: float = 0.5
-    nms_iou_threshold: float = 0.5
-    max_persons: int = 20
-    min_box_size_px: float = 16
+    detection: DetectionSettings = DetectionSettings()
     detector_min_size_px: int = 800
     device: str = "auto"
     precision: str = "fp32"
@@ -84,16 +78,14 @@ class PipelineConfig:
             if getattr(self, name) not in choices:
                 raise ValueError(f"PipelineConfig.{name} must be one of {list(choices)}, got {getattr(self, name)!r}")
         for name, low, high in (
-            ("score_threshold", 0.0, 1.0),
-            ("nms_iou_threshold", 0.0, 1.0),
-            ("max_persons", 1, float("inf")),
-            ("min_box_size_px", 0.0, float("inf")),
             ("detector_min_size_px", 1, float("inf")),
             ("bbox_real_mm", 1.0, float("inf")),
         ):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and np.isfinite(value) and low <= value <= high):
                 raise ValueError(f"PipelineConfig.{name} must be a finite number in [{low}, {high}], got {value!r}")
+        if not isinstance(self.detection, DetectionSettings):
+            raise ValueError(f"PipelineConfig.detection must be a DetectionSettings, got {self.detection!r}")
         resolve_precision(self.precision, parse_device(self.device))
 
 
@@ -193,10 +185,7 @@ class MppePipeline:
             detector = TorchvisionPersonDetector(
                 cfg.detector,
                 weights_path=cfg.detector_weights_path or None,
-                score_threshold=cfg.score_threshold,
-                nms_iou_threshold=cfg.nms_iou_threshold,
-                max_persons=cfg.max_persons,
-                min_box_size_px=cfg.min_box_size_px,
+                settings=cfg.detection,
                 min_size_px=cfg.detector_min_size_px,
                 device=device,
             )
@@ -217,6 +206,7 @@ class MppePipeline:
         boxes_xywh: np.ndarray | None = None,
         scores: np.ndarray | None = None,
         color_order: str = "bgr",
+        detection: DetectionSettings | None = None,
     ) -> PoseResult:
         """Estimate the absolute 3D pose of every person in `image`.
 
@@ -227,6 +217,7 @@ class MppePipeline:
                 the detector; None: run the detector.
             scores: [N] scores of `boxes_xywh`; None: 1.0 each.
             color_order: channel order of `image`, "bgr" (OpenCV) or "rgb".
+            detection: the detector's filtering for this call only; None: the detector's own.
 
         Returns:
             PoseResult with one PersonPose per usable box, in box order.
@@ -240,7 +231,7 @@ class MppePipeline:
         camera.check_image_size(width, height)
         timings_s = dict.fromkeys(STAGES, 0.0)
         with _timed(timings_s, "detection"):
-            boxes_xywh, scores = self._person_boxes(image_bgr, boxes_xywh, scores)
+            boxes_xywh, scores = self._person_boxes(image_bgr, boxes_xywh, scores, detection)
         with _timed(timings_s, "crop"):
             processed = [process_bbox(box, width, height) for box in boxes_xywh]
             kept = np.array([index for index, box in enumerate(processed) if box is not None], dtype=int)
@@ -265,13 +256,17 @@ class MppePipeline:
         return PoseResult(self.joint_set, camera, persons, timings_s)
 
     def _person_boxes(
-        self, image_bgr: np.ndarray, boxes_xywh: np.ndarray | None, scores: np.ndarray | None
+        self,
+        image_bgr: np.ndarray,
+        boxes_xywh: np.ndarray | None,
+        scores: np.ndarray | None,
+        detection: DetectionSettings | None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Given boxes (validated) or the detector's: float64 [N, 4] boxes and [N] scores."""
         if boxes_xywh is None:
             if self.detector is None or scores is not None:
                 raise ValueError("pass boxes_xywh (this pipeline has no person detector, or scores were given)")
-            boxes_xywh, scores = self.detector(image_bgr)
+            boxes_xywh, scores = self.detector(image_bgr) if detection is None else self.detector(image_bgr, detection)
         boxes_xywh = np.asarray(boxes_xywh, dtype=np.float64)
         if boxes_xywh.size == 0:
             boxes_xywh = boxes_xywh.reshape(0, 4)

@@ -47,3 +47,17 @@ def official_weights(tmp_path_factory) -> dict[str, Path]:
     save_official_checkpoint(build_posenet(21), paths["posenet"], epoch=24)
     save_official_checkpoint(build_rootnet(), paths["rootnet"], epoch=18)
     return paths
+
+
+@pytest.fixture(scope="session")
+def detector_weights(tmp_path_factory) -> tuple[Path, dict]:
+    """A seeded random Faster R-CNN state_dict saved like torchvision's COCO file (no BN counters)."""
+    import torch
+    from torchvision.models import detection
+
+    torch.manual_seed(0)
+    model = detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None)
+    state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    path = tmp_path_factory.mktemp("detector") / "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth"
+    torch.save(state, path)
+    return path, state

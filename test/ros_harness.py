@@ -61,11 +61,14 @@ def image_msg(header: Header, image: np.ndarray | None = None) -> Image:
 class Harness:
     """A test node in the given context: publishes image + camera_info, records the node's outputs."""
 
-    def __init__(self, context, mppe_node, markers: bool = True, rosout: bool = False):
+    def __init__(self, context, mppe_node, markers: bool = True, rosout: bool = False, reliable: bool = False):
         self.node = rclpy.create_node("mppe_test_harness", context=context)
-        best_effort = QoSProfile(depth=10, reliability=ReliabilityPolicy.BEST_EFFORT)
-        self.image_pub = self.node.create_publisher(Image, "image", best_effort)
-        self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", best_effort)
+        qos = QoSProfile(
+            depth=100 if reliable else 10,
+            reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
+        )
+        self.image_pub = self.node.create_publisher(Image, "image", qos)
+        self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", qos)
         self.poses: list[tuple[float, PersonPose3DArray]] = []
         self.markers: list[MarkerArray] = []
         self.logs: list[Log] = []
@@ -152,12 +155,17 @@ def context():
         rclpy.shutdown(context=ctx)
 
 
-def start(context, pipeline, boxes=BOXES, markers=True, rosout=False, **parameters):
-    """An MppeNode with injected pipeline/boxes and parameter overrides, plus a Harness around it."""
+def start(context, pipeline, boxes=BOXES, markers=True, rosout=False, reliable=False, **parameters):
+    """An MppeNode with injected pipeline/boxes and parameter overrides, plus a Harness around it.
+
+    reliable=True: reliable publishers and subscription (input_reliability), so every frame arrives.
+    """
     from rclpy.parameter import Parameter
 
     from mppe_ros.node import MppeNode
 
+    if reliable:
+        parameters = {"input_reliability": "reliable", "input_depth": 100, **parameters}
     overrides = [Parameter(name, value=value) for name, value in parameters.items()]
     mppe = MppeNode(pipeline=pipeline, boxes=boxes, context=context, parameter_overrides=overrides)
-    return mppe, Harness(context, mppe, markers=markers, rosout=rosout)
+    return mppe, Harness(context, mppe, markers=markers, rosout=rosout, reliable=reliable)

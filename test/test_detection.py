@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torchvision.models import detection
 
 from mppe_ros.checkpoints import CheckpointError
 from mppe_ros.detection import (
     COCO_PERSON_LABEL,
+    DetectionSettings,
     TorchvisionPersonDetector,
     detector_weights_file,
     filter_person_detections,
@@ -20,26 +20,23 @@ OTHER_LABEL = 3  # COCO "car"
 
 
 @pytest.fixture(scope="module")
-def random_weights(tmp_path_factory):
-    """A random Faster R-CNN state_dict saved like torchvision's COCO file (no BN counters)."""
-    torch.manual_seed(0)
-    model = detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None)
-    state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-    path = tmp_path_factory.mktemp("detector") / "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth"
-    torch.save(state, path)
-    return path, state
+def random_weights(detector_weights):
+    """A random Faster R-CNN state_dict saved like torchvision's COCO file (conftest)."""
+    return detector_weights
 
 
 def test_detector_loads_weights_and_runs(random_weights):
     path, state = random_weights
-    detector = TorchvisionPersonDetector(weights_path=path, min_size_px=160, score_threshold=0.0)
+    detector = TorchvisionPersonDetector(
+        weights_path=path, min_size_px=160, settings=DetectionSettings(score_threshold=0.0)
+    )
     assert detector.weights_path == path and not detector.model.training
     loaded = detector.model.state_dict()
     assert all(torch.equal(loaded[key], value) for key, value in state.items())
     image = np.random.default_rng(0).integers(0, 256, size=(120, 160, 3), dtype=np.uint8)
     boxes_xywh, scores = detector(image)
     assert boxes_xywh.dtype == np.float64 and boxes_xywh.shape == (len(scores), 4)
-    assert scores.dtype == np.float64 and len(scores) <= detector.max_persons
+    assert scores.dtype == np.float64 and len(scores) <= detector.settings.max_persons
     assert np.all(np.diff(scores) <= 0)
     with pytest.raises(
         ValueError, match=r"image_bgr must have shape \[H, W, 3\], got \(120, 160\)"
@@ -84,11 +81,33 @@ def test_corrupt_weights_file(tmp_path):
 
 @pytest.mark.parametrize(
     ("setting", "value"),
-    [("score_threshold", 1.5), ("nms_iou_threshold", -0.1), ("max_persons", 0), ("min_size_px", 0)],
-)
+    [("score_threshold", 1.5), ("nms_iou_threshold", -0.1), ("max_persons", 0), ("max_persons", 101),
+     ("min_box_size_px", -1.0), ("score_threshold", True)],
+)  # fmt: skip
 def test_settings_out_of_range(setting, value):
     with pytest.raises(ValueError, match=f"{setting} must be a number in .* got {value}"):
-        TorchvisionPersonDetector(**{setting: value})
+        DetectionSettings(**{setting: value})
+
+
+def test_min_size_out_of_range():
+    with pytest.raises(ValueError, match="min_size_px must be a number >= 1, got 0"):
+        TorchvisionPersonDetector(min_size_px=0)
+
+
+def test_every_score_threshold_has_an_effect(random_weights, tmp_path):
+    """Thresholds act inside torchvision's ROI heads: below its own 0.05 (and past its 100-box cap) too."""
+    _, state = random_weights
+    flat = dict(state)  # class logits scaled down: every class scores about 1/91 = 0.011
+    flat["roi_heads.box_predictor.cls_score.weight"] = state["roi_heads.box_predictor.cls_score.weight"] * 0.1
+    torch.save(flat, tmp_path / "flat.pth")
+    detector = TorchvisionPersonDetector(weights_path=tmp_path / "flat.pth", min_size_px=160)
+    image = np.random.default_rng(1).integers(0, 256, size=(120, 160, 3), dtype=np.uint8)
+    counts = {
+        threshold: len(detector(image, DetectionSettings(score_threshold=threshold, max_persons=100))[1])
+        for threshold in (0.0, 0.01, 0.05)
+    }
+    assert counts[0.0] >= counts[0.01] > counts[0.05] == 0, counts
+    assert detector.settings == DetectionSettings()  # a call's settings do not stay
 
 
 def test_unknown_model():

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 import types
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from visualization_msgs.msg import Marker
 
 from mppe_ros import node as node_module
 from mppe_ros.camera import PinholeCamera
+from mppe_ros.detection import DetectionSettings
 from mppe_ros.joint_sets import MUCO_21
 from mppe_ros.node import MARKERS_TOPIC, POSES_TOPIC, StartupError, build_pipeline
 from mppe_ros.parameters import NodeConfig
@@ -192,27 +195,52 @@ def test_message_filters_is_used_when_installed(context, pipeline, monkeypatch, 
         mppe.destroy_node()
 
 
-def test_detector_settings_change_at_run_time(context, pipeline):
-    class WithDetector:
-        """The test pipeline plus a detector whose filter settings are plain attributes."""
+class RecordingDetector:
+    """A PersonDetector that records the settings each call was given."""
 
-        detector = types.SimpleNamespace(
-            score_threshold=0.5, nms_iou_threshold=0.5, max_persons=20, min_box_size_px=16.0
-        )
+    def __init__(self) -> None:
+        self.settings_seen: list[DetectionSettings | None] = []
 
-        def __call__(self, *args, **kwargs):
-            return pipeline(*args, **kwargs)
+    def __call__(self, image_bgr, settings=None):
+        self.settings_seen.append(settings)
+        return BOXES[:1].copy(), np.array([0.9])
 
-    wrapped = WithDetector()
-    mppe, harness = start(context, wrapped, boxes=BOXES[:1], markers=False)
+
+def test_each_frame_sees_one_configuration_while_parameters_change(context, official_weights):
+    """A thread changes two parameters together, again and again, while frames are processed: no frame sees a mix."""
+    from mppe_ros.checkpoints import load_posenet, load_rootnet
+    from mppe_ros.pipeline import MppePipeline
+
+    detector = RecordingDetector()
+    pipe = MppePipeline(
+        load_posenet(official_weights["posenet"], MUCO_21), load_rootnet(official_weights["rootnet"]), MUCO_21,
+        detector=detector,
+    )  # fmt: skip
+    mppe, harness = start(context, pipe, boxes=None, markers=False)
+    stop = threading.Event()
+
+    def change_parameters() -> None:
+        step = 0
+        while not stop.is_set():
+            value = 0.1 + 0.01 * (step % 80)  # score_threshold == nms_iou_threshold in every consistent snapshot
+            changes = [Parameter("score_threshold", value=value), Parameter("nms_iou_threshold", value=value)]
+            assert mppe.set_parameters_atomically(changes).successful
+            step += 1
+
+    changer = threading.Thread(target=change_parameters)
+    changer.start()
     try:
-        changes = [Parameter("score_threshold", value=0.8), Parameter("max_persons", value=3)]
-        assert all(result.successful for result in mppe.set_parameters(changes))
-        assert wrapped.detector.score_threshold == 0.8 and wrapped.detector.max_persons == 3
-        assert wrapped.detector.nms_iou_threshold == 0.5
+        for index in range(6):
+            header = stamp_header(300 + index)
+            harness.exchange(image_msg(header), camera_info(header))
     finally:
+        stop.set()
+        changer.join()
         harness.close()
         mppe.destroy_node()
+    assert len(detector.settings_seen) >= 6
+    assert all(s is not None and s.score_threshold == s.nms_iou_threshold for s in detector.settings_seen)
+    assert len({s.score_threshold for s in detector.settings_seen}) > 1, "the parameters changed during the stream"
 
 
 def run_node(*ros_args: str) -> subprocess.CompletedProcess:

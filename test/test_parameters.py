@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from mppe_ros.parameters import (
-    DYNAMIC_PARAMETERS,
     NODE_NAME,
     PARAMETERS,
     PARAMETERS_BY_NAME,
@@ -53,8 +52,9 @@ def test_every_row_is_documented_and_consistent():
             assert isinstance(spec.default, str) and spec.default in spec.choices
         if spec.value_range is not None:
             assert isinstance(spec.default, (int, float)) and not isinstance(spec.default, bool)
-    assert {"score_threshold", "nms_iou_threshold", "publish_markers", "marker_lifetime_s"} <= DYNAMIC_PARAMETERS
-    assert not {"device", "posenet_path", "sync_mode", "input_reliability"} & DYNAMIC_PARAMETERS
+    dynamic = {spec.name for spec in PARAMETERS if spec.dynamic}
+    assert {"score_threshold", "nms_iou_threshold", "publish_markers", "marker_lifetime_s"} <= dynamic
+    assert not {"device", "posenet_path", "sync_mode", "input_reliability"} & dynamic
     table = markdown_table()
     assert all(f"`{spec.name}`" in table for spec in PARAMETERS)
 
@@ -156,4 +156,12 @@ def test_choices_follow_the_pipeline():
     assert PARAMETERS_BY_NAME["detector"].choices == tuple(DETECTORS)
     assert PARAMETERS_BY_NAME["precision"].choices == tuple(PRECISIONS)
     shared = set(PipelineConfig.__dataclass_fields__) & set(PARAMETERS_BY_NAME)
-    assert {"score_threshold", "nms_iou_threshold", "max_persons", "min_box_size_px", "device", "detector"} <= shared
+    assert {"device", "detector", "detector_min_size_px", "precision", "joint_set"} <= shared
+
+
+def test_detection_rows_are_the_detection_settings():
+    from mppe_ros.detection import DetectionSettings
+
+    assert NodeConfig().detection_settings() == DetectionSettings()
+    changed = NodeConfig(score_threshold=0.2, nms_iou_threshold=0.3, max_persons=4, min_box_size_px=2.0)
+    assert changed.detection_settings() == DetectionSettings(0.2, 0.3, 4, 2.0)

@@ -185,8 +185,7 @@ def test_result_arrays_are_read_only():
     [
         ({"detector": "yolo"}, "detector must be one of"),
         ({"precision": "fp64"}, "precision must be one of"),
-        ({"score_threshold": 1.5}, "score_threshold must be a finite number in"),
-        ({"max_persons": 0}, "max_persons"),
+        ({"detection": {"score_threshold": 0.5}}, "detection must be a DetectionSettings"),
         ({"bbox_real_mm": float("nan")}, "bbox_real_mm"),
         ({"device": "tpu:x"}, "device must be"),
         ({"joint_set": "coco"}, "unknown joint set"),
