@@ -1,5 +1,12 @@
 """Multi-person 3D tracker: stable ids, a Kalman-filtered root with velocity, and One-Euro smoothed joints.
 
+Smoothing: the published root is the Kalman filter's (constant velocity: no lag at constant speed; its noise
+model knows the depth error is along the ray); the joints are that root plus One-Euro filtered root-relative
+joints; the 2D joints are One-Euro filtered. The One-Euro filters restart when a track is born or re-found
+(measured again after more than smoothing_reset_gap_s); the Kalman filter carries on, its uncertainty grown.
+A One-Euro filter on the root itself cannot tell 10 % depth noise (up to metres per second far away) from
+walking, and smoothed 3x less at the same lag in python -m mppe_ros.bench_tracking.
+
 Each frame (Tracker.update with the frame's PoseResult and its capture stamp in s) runs ByteTrack's two stages:
 detections scoring >= high_score_threshold are matched against every live track, then detections between
 low_score_threshold and high_score_threshold against the confirmed tracks still unmatched (they keep a track alive
@@ -37,9 +44,9 @@ class TrackedPerson:
         track_id: the track's id (uint32, >= 1, never reused).
         is_confirmed: the track was measured in at least min_hits frames.
         person: this frame's measurement (raw).
-        root_cam_m: [3] root, m, optical frame: One-Euro smoothed (raw with smoothing=False).
-        joints_cam_m: [J, 3] joints, m, optical frame: smoothed root + smoothed root-relative joints (or raw).
-        joints_px: [J, 2] 2D joints, px: smoothed (or raw).
+        root_cam_m: [3] root, m, optical frame: the Kalman filter's position (raw with smoothing=False).
+        joints_cam_m: [J, 3] joints, m, optical frame: that root + One-Euro smoothed root-relative joints (or raw).
+        joints_px: [J, 2] 2D joints, px: One-Euro smoothed (or raw).
         velocity_cam_mps: [3] root velocity from the Kalman filter, m/s, optical frame.
         age_s: time since the track's first measurement, s (stamps).
         frames_measured: frames the track was measured in, this one included.
@@ -68,7 +75,6 @@ class _Track:
         self.kalman = RootKalmanFilter(
             person.root_cam_m, s.accel_noise_mps2, s.measurement_across_ray_m, s.measurement_along_ray_per_depth
         )
-        self.root_filter = OneEuroFilter(s.smoothing_min_cutoff_hz, s.smoothing_beta, s.smoothing_d_cutoff_hz)
         self.pose_filter = OneEuroFilter(s.smoothing_min_cutoff_hz, s.smoothing_beta, s.smoothing_d_cutoff_hz)
         self.px_filter = OneEuroFilter(s.smoothing_min_cutoff_hz, s.smoothing_beta_px, s.smoothing_d_cutoff_hz)
         self.hits = 0
@@ -83,7 +89,7 @@ class _Track:
             self.kalman.predict(stamp_s - self.last_measured_s)
             self.kalman.update(person.root_cam_m)
         if self.hits == 0 or stamp_s - self.last_measured_s > settings.smoothing_reset_gap_s:
-            for f in (self.root_filter, self.pose_filter, self.px_filter):
+            for f in (self.pose_filter, self.px_filter):
                 f.reset()
         self.hits += 1
         self.score_sum += person.score
@@ -92,7 +98,7 @@ class _Track:
         self.person = person
         root, joints, joints_px = person.root_cam_m, person.joints_cam_m, person.joints_px
         relative = joints - joints[self.root_index]
-        smooth_root = self.root_filter(root, stamp_s)
+        smooth_root = self.kalman.position_m if self.hits > 1 else root  # the Kalman filter starts at `root`
         smooth_relative = self.pose_filter(relative, stamp_s)
         smooth_px = self.px_filter(joints_px, stamp_s)
         if settings.smoothing:

@@ -35,26 +35,28 @@ class TrackerSettings:
         0.1, 0.0, 1.0, "detections below this are ignored; between the thresholds they only continue tracks"
     )
     iou_weight: float = _setting(
-        0.3, 0.0, 1.0, "share of 2D box overlap (1 - IoU) in the association cost; the rest is the 3D gate distance"
+        0.6, 0.0, 1.0, "share of 2D box overlap (1 - IoU) in the association cost; the rest is the 3D gate distance"
     )
     gate_across_ray_m: float = _setting(0.6, 0.01, 10.0, "3D gate half-width across the camera ray, m")
     gate_along_ray_m: float = _setting(0.5, 0.01, 10.0, "3D gate half-length along the camera ray at zero depth, m")
     gate_along_ray_per_depth: float = _setting(
-        0.35, 0.0, 5.0, "growth of the along-ray gate per metre of depth (m/m): RootNet's error grows with depth"
+        0.25, 0.0, 5.0, "growth of the along-ray gate per metre of depth (m/m): RootNet's error grows with depth"
     )
     gate_growth_mps: float = _setting(
         1.0, 0.0, 10.0, "growth of both gate sizes per second since the track was last measured, m/s"
     )
     accel_noise_mps2: float = _setting(
-        2.0, 0.01, 100.0, "Kalman process noise: std of the unmodelled root acceleration, m/s^2 (white noise)"
+        0.5, 0.01, 100.0, "Kalman process noise: std of the unmodelled root acceleration, m/s^2 (white noise)"
     )
     measurement_across_ray_m: float = _setting(0.05, 0.001, 5.0, "Kalman measurement noise std across the ray, m")
     measurement_along_ray_per_depth: float = _setting(
         0.1, 0.001, 2.0, "Kalman measurement noise std along the ray per metre of depth (m/m)"
     )
-    smoothing: bool = _setting(True, 0, 1, "publish One-Euro smoothed joints (false: the raw measurements)")
-    smoothing_min_cutoff_hz: float = _setting(0.5, 0.01, 100.0, "One-Euro cutoff at zero speed, Hz")
-    smoothing_beta: float = _setting(1.5, 0.0, 1000.0, "One-Euro cutoff increase per unit of speed, Hz per m/s")
+    smoothing: bool = _setting(
+        True, 0, 1, "publish the Kalman root and One-Euro smoothed joints (false: the raw measurements)"
+    )
+    smoothing_min_cutoff_hz: float = _setting(1.0, 0.01, 100.0, "One-Euro cutoff at zero speed (3D and 2D joints), Hz")
+    smoothing_beta: float = _setting(5.0, 0.0, 1000.0, "One-Euro beta of the root-relative 3D joints, Hz per m/s")
     smoothing_beta_px: float = _setting(0.01, 0.0, 100.0, "One-Euro beta of the 2D joints, Hz per px/s")
     smoothing_d_cutoff_hz: float = _setting(1.0, 0.01, 100.0, "One-Euro cutoff of its speed estimate, Hz")
     smoothing_reset_gap_s: float = _setting(
