@@ -39,11 +39,14 @@ HEAP_METHOD = "tracemalloc (1 frame), started before the warm-up: bytes allocate
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The soak options of `mppe-ros bench` (mppe_ros.benchmark)."""
     option = parser.add_argument
-    option("--soak-frames", type=int, help="soak instead of the benchmark: stream this many frames through the node "
-           "after the warm-up and report its memory (10000 in the README)")  # fmt: skip
-    option("--soak-persons", type=int, default=0, help="injected persons per soak frame (default 0: no networks)")
-    option("--soak-warmup-frames", type=int, default=500, help="soak frames before the first measurement (500)")
-    option("--soak-every", type=int, default=1000, help="soak frames between measurements (default 1000)")
+    option("--soak-frames", type=int, metavar="N", help="soak instead of the benchmark: stream N frames through the "
+           "node after the warm-up and report its memory (10000 in the README); the first of --sizes (default "
+           "320x240), --device and --precision apply")  # fmt: skip
+    option("--soak-persons", type=int, default=0, metavar="P",
+           help="injected persons per soak frame (default 0: no networks)")  # fmt: skip
+    option("--soak-warmup-frames", type=int, default=500, metavar="N",
+           help="soak frames before the first measurement (default 500)")  # fmt: skip
+    option("--soak-every", type=int, default=1000, metavar="N", help="soak frames between measurements (default 1000)")
 
 
 def rss_mb() -> float:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import child_env
 
-from mppe_ros import bench_soak
+from mppe_ros import bench_soak, benchmark, cli
 
 REPO = Path(__file__).resolve().parent.parent
 FRAMES, WARMUP_FRAMES, EVERY_FRAMES = 300, 50, 100
@@ -62,3 +62,10 @@ def test_slope_is_the_least_squares_growth_per_1000_frames():
     assert bench_soak.slope_mb_per_1000_frames([0, 1000, 2000], [10.0, 10.5, 11.0]) == pytest.approx(0.5)
     assert bench_soak.slope_mb_per_1000_frames([0, 100, 200], [5.0, 5.0, 5.0]) == pytest.approx(0.0)
     assert bench_soak.slope_mb_per_1000_frames([0], [5.0]) is None
+
+
+def test_the_bench_command_takes_the_soak_options():
+    args = cli.build_parser().parse_args(["bench", "--soak-frames", "5", "--soak-persons", "1"])
+    assert args.handler is benchmark.main
+    assert (args.soak_frames, args.soak_persons, args.soak_warmup_frames, args.soak_every) == (5, 1, 500, 1000)
+    assert cli.build_parser().parse_args(["bench"]).soak_frames is None  # the benchmark, not a soak
