@@ -225,6 +225,8 @@ class MppeNode(Node):
                 try:
                     self._process(*pair, self.config)  # one parameter snapshot per frame
                 except Exception as error:  # noqa: BLE001 - one bad frame must not stop the node
+                    if self._stopping():  # the context was shut down under the frame: drop it quietly
+                        return
                     self._count("pipeline_errors")
                     self._log.error(problem_kind("error", error), f"frame skipped, {type(error).__name__}: {error}")
                 self._report_skipped()
@@ -232,8 +234,12 @@ class MppeNode(Node):
             self._worker_error = error
             raise
         finally:
-            if not self._closing:
+            if not self._stopping():
                 self._worker_stopped.trigger()
+
+    def _stopping(self) -> bool:
+        """destroy_node was called, or a signal (rclpy's handler) shut the context down."""
+        return self._closing or not self.context.ok()
 
     def _raise_worker_stopped(self) -> None:
         error = self._worker_error

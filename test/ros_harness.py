@@ -13,7 +13,7 @@ import rclpy
 from mppe_ros.msg import PersonPose3DArray
 from rcl_interfaces.msg import Log
 from rclpy.executors import SingleThreadedExecutor
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
@@ -78,7 +78,9 @@ class Harness:
         if markers:
             self.node.create_subscription(MarkerArray, "/humans/poses3d/markers", self.markers.append, 10)
         if rosout:
-            self.node.create_subscription(Log, "/rosout", self.logs.append, QoSProfile(depth=1000))
+            # /rosout keeps its last 1000 lines for late subscribers (transient local): the node's start-up too.
+            rosout_qos = QoSProfile(depth=1000, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+            self.node.create_subscription(Log, "/rosout", self.logs.append, rosout_qos)
         self.executor = SingleThreadedExecutor(context=context)
         self.executor.add_node(self.node)
         self.executor.add_node(mppe_node)
@@ -126,14 +128,20 @@ class Harness:
         self.node.destroy_node()
 
 
-@functools.lru_cache(maxsize=1)
-def _load_pipeline(posenet_path: str, rootnet_path: str):
-    """Loaded once per test run, even though each test module registers the fixture again."""
+def make_pipeline(weights: dict, detector=None):
+    """MppePipeline on CPU from the official-format files of the `official_weights` fixture."""
     from mppe_ros.checkpoints import load_posenet, load_rootnet
     from mppe_ros.joint_sets import MUCO_21
     from mppe_ros.pipeline import MppePipeline
 
-    pipe = MppePipeline(load_posenet(posenet_path, MUCO_21), load_rootnet(rootnet_path), MUCO_21, device="cpu")
+    posenet, rootnet = load_posenet(weights["posenet"], MUCO_21), load_rootnet(weights["rootnet"])
+    return MppePipeline(posenet, rootnet, MUCO_21, detector=detector, device="cpu")
+
+
+@functools.lru_cache(maxsize=1)
+def _load_pipeline(posenet_path: str, rootnet_path: str):
+    """Loaded once per test run, even though each test module registers the fixture again."""
+    pipe = make_pipeline({"posenet": posenet_path, "rootnet": rootnet_path})
     pipe(sample_image(), PinholeCamera(FX, FY, CX, CY), boxes_xywh=BOXES[:1])  # warm-up
     return pipe
 

@@ -208,14 +208,8 @@ class RecordingDetector:
 
 def test_each_frame_sees_one_configuration_while_parameters_change(context, official_weights):
     """A thread changes two parameters together, again and again, while frames are processed: no frame sees a mix."""
-    from mppe_ros.checkpoints import load_posenet, load_rootnet
-    from mppe_ros.pipeline import MppePipeline
-
     detector = RecordingDetector()
-    pipe = MppePipeline(
-        load_posenet(official_weights["posenet"], MUCO_21), load_rootnet(official_weights["rootnet"]), MUCO_21,
-        detector=detector,
-    )  # fmt: skip
+    pipe = ros_harness.make_pipeline(official_weights, detector)
     mppe, harness = start(context, pipe, boxes=None, markers=False)
     stop = threading.Event()
 

@@ -22,7 +22,7 @@ import ros_harness
 from rcl_interfaces.msg import Parameter as ParameterMsg
 from rcl_interfaces.msg import ParameterType, ParameterValue
 from rcl_interfaces.srv import SetParameters
-from ros_harness import BOXES, camera_info, image_msg, sample_image, stamp_header, start
+from ros_harness import BOXES, camera_info, image_msg, make_pipeline, sample_image, stamp_header, start
 
 from mppe_ros.conversions import bgr_to_image_msg
 
@@ -157,16 +157,15 @@ def boxes_for(with_detector: bool):
 
 
 @pytest.fixture(params=["injected_boxes", "detector"])
-def stream_node(request, context, pipeline, detector_weights):
+def stream_node(request, context, pipeline, official_weights, detector_weights):
     """A node with injected boxes, or with a torchvision detector (random weights) in its pipeline."""
     from mppe_ros.detection import TorchvisionPersonDetector
-    from mppe_ros.pipeline import MppePipeline
 
     with_detector = request.param == "detector"
     pipe = pipeline
     if with_detector:
         detector = TorchvisionPersonDetector(weights_path=detector_weights[0], min_size_px=120)
-        pipe = MppePipeline(pipeline.posenet, pipeline.rootnet, pipeline.joint_set, detector=detector)
+        pipe = make_pipeline(official_weights, detector)
     mppe, harness = start(
         context, pipe, boxes=boxes_for(with_detector), rosout=True, reliable=True, log_period_s=LOG_PERIOD_S
     )
