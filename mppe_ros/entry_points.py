@@ -11,6 +11,7 @@ and no traceback (rclpy's own handlers, installed later by rclpy.init, chain to 
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -39,8 +40,10 @@ def mppe_node(argv: list[str] | None = None) -> None:
         from mppe_ros import node
 
         node.main(None if argv is None else [sys.argv[0], *argv])  # rclpy parses ROS arguments after a program name
-    except KeyboardInterrupt:  # a stop requested before the node could handle it
-        sys.exit(0)
+    except KeyboardInterrupt:  # a stop requested during the imports: nothing to clean up, do not wait for
+        sys.stdout.flush()  # threads that half-imported libraries started
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
