@@ -26,9 +26,9 @@ setup(
     },
     entry_points={
         "console_scripts": [
-            "mppe-ros = mppe_ros.entry_points:mppe_ros",
-            "mppe_node = mppe_ros.entry_points:mppe_node",
-            "mppe-ros-demo = mppe_ros.entry_points:mppe_ros_demo",
+            "mppe-ros = mppe_ros.apps.entry_points:mppe_ros",
+            "mppe_node = mppe_ros.apps.entry_points:mppe_node",
+            "mppe-ros-demo = mppe_ros.apps.entry_points:mppe_ros_demo",
         ],
     },
 )

@@ -116,7 +116,7 @@ def ieee_float32():
             setting.fp32_precision = "ieee"
         yield
     finally:
-        for setting, value in zip(settings, previous):
+        for setting, value in zip(settings, previous, strict=True):
             setting.fp32_precision = value
 
 
@@ -191,7 +191,7 @@ class Float32Conv(nn.Module):
         super().__init__()
         self.conv = conv.float()
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.conv(features.float())
 
 
@@ -211,7 +211,7 @@ class PointwiseConvNCHW(nn.Module):
         bias = conv.bias.detach() if conv.bias is not None else weight.new_zeros(conv.out_channels)
         self.bias = nn.Parameter(bias.clone(), requires_grad=False)
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
         batch, _, height, width = features.shape
         weight = self.weight.expand(batch, -1, -1)
         logits = torch.baddbmm(self.bias.view(1, -1, 1), weight, features.flatten(2))
@@ -282,7 +282,7 @@ class CudaGraphNet(_Wrapper):
         self._graphs: OrderedDict = OrderedDict()
         self._pool = None
 
-    def forward(self, *inputs: torch.Tensor):  # noqa: D102
+    def forward(self, *inputs: torch.Tensor):
         key = tuple((tuple(t.shape), t.dtype, t.stride()) for t in inputs)
         with torch.inference_mode():
             if key not in self._graphs:
@@ -291,7 +291,7 @@ class CudaGraphNet(_Wrapper):
                 self._graphs[key] = self._capture(inputs)
             graph, static_inputs, static_outputs = self._graphs[key]
             self._graphs.move_to_end(key)
-            for static, given in zip(static_inputs, inputs):
+            for static, given in zip(static_inputs, inputs, strict=True):
                 static.copy_(given, non_blocking=True)
             graph.replay()
             if isinstance(static_outputs, tuple):

@@ -47,9 +47,7 @@ def _shape_str(tensor: torch.Tensor) -> str:
 
 def _listed(keys: list[str]) -> str:
     shown = ", ".join(keys[:MAX_LISTED_KEYS])
-    return shown + (
-        f", ... ({len(keys) - MAX_LISTED_KEYS} more)" if len(keys) > MAX_LISTED_KEYS else ""
-    )
+    return shown + (f", ... ({len(keys) - MAX_LISTED_KEYS} more)" if len(keys) > MAX_LISTED_KEYS else "")
 
 
 def _torch_load(path: Path) -> object:
@@ -64,9 +62,7 @@ def _torch_load(path: Path) -> object:
     except OSError as error:
         raise CheckpointError(f"checkpoint file {path} cannot be read: {error}") from error
     if head.startswith((b"<!doctype", b"<html")):
-        raise CheckpointError(
-            f"checkpoint file {path} is an HTML page, not a PyTorch file (a failed download?)"
-        )
+        raise CheckpointError(f"checkpoint file {path} is an HTML page, not a PyTorch file (a failed download?)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises RuntimeError, UnpicklingError, EOFError, ...
@@ -109,9 +105,7 @@ def read_state_dict(path: PathLike) -> dict[str, torch.Tensor]:
             f"checkpoint file {path} holds {what}; expected a dict with a 'network' state_dict "
             "(a released snapshot) or a state_dict of tensors"
         )
-    not_tensors = [
-        str(key) for key, value in content.items() if not isinstance(value, torch.Tensor)
-    ]
+    not_tensors = [str(key) for key, value in content.items() if not isinstance(value, torch.Tensor)]
     if not_tensors:
         raise CheckpointError(
             f"checkpoint file {path} is neither a snapshot with a 'network' state_dict nor a "
@@ -141,9 +135,7 @@ def load_state_dict_checked(
         CheckpointError: keys missing or unexpected, shapes differ, or values are not finite.
     """
     expected = model.state_dict()
-    missing = [
-        key for key in expected if key not in state_dict and not key.endswith("num_batches_tracked")
-    ]
+    missing = [key for key in expected if key not in state_dict and not key.endswith("num_batches_tracked")]
     unexpected = [key for key in state_dict if key not in expected]
     mismatched = [
         f"{key} (expected {_shape_str(expected[key])}, got {_shape_str(value)})"
@@ -159,8 +151,7 @@ def load_state_dict_checked(
         )
         raise CheckpointError(
             f"checkpoint file {path} does not match the {network_name} network (it looks like "
-            f"{kind}): "
-            + "; ".join(f"{title}: {_listed(keys)}" for keys, title in problems if keys)
+            f"{kind}): " + "; ".join(f"{title}: {_listed(keys)}" for keys, title in problems if keys)
         )
     not_finite = [  # amax propagates NaN and is cheaper than isfinite().all()
         key
@@ -169,12 +160,9 @@ def load_state_dict_checked(
     ]
     if not_finite:
         raise CheckpointError(
-            f"checkpoint file {path} has NaN or infinite values in {len(not_finite)} tensors: "
-            f"{_listed(not_finite)}"
+            f"checkpoint file {path} has NaN or infinite values in {len(not_finite)} tensors: {_listed(not_finite)}"
         )
-    counters = {
-        key: value for key, value in expected.items() if key.endswith("num_batches_tracked")
-    }
+    counters = {key: value for key, value in expected.items() if key.endswith("num_batches_tracked")}
     model.load_state_dict({**counters, **state_dict}, strict=True)
     return model.eval()
 
@@ -202,8 +190,7 @@ def load_posenet(path: PathLike, joint_set: JointSet | None = None) -> PoseNet:
         channels = state_dict[POSENET_JOINT_KEY].numel()
         if channels == 0 or channels % DEPTH_DIM:
             raise CheckpointError(
-                f"checkpoint file {path}: {POSENET_JOINT_KEY} has {channels} channels; "
-                f"expected joint_num * {DEPTH_DIM}"
+                f"checkpoint file {path}: {POSENET_JOINT_KEY} has {channels} channels; expected joint_num * {DEPTH_DIM}"
             )
         joint_num = channels // DEPTH_DIM
         if joint_set is not None and joint_set.joint_num != joint_num:
@@ -251,13 +238,10 @@ def save_official_checkpoint(model: nn.Module, path: PathLike, epoch: int = 0) -
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     network = OrderedDict(
-        (DATA_PARALLEL_PREFIX + key, value.detach().cpu())
-        for key, value in model.state_dict().items()
+        (DATA_PARALLEL_PREFIX + key, value.detach().cpu()) for key, value in model.state_dict().items()
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3).state_dict()
-    descriptor, temp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-    )
+    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(descriptor)
     try:
         torch.save({"epoch": epoch, "network": network, "optimizer": optimizer}, temp_name)

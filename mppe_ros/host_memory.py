@@ -9,7 +9,7 @@ faster on a 2-core CPU (2.5 s instead of 3.3 s). The process keeps its peak heap
 shrinking between frames.
 
 It must run before the process starts threads that allocate (importing torch or numpy does): a
-thread that already has its own arena keeps it. So the entry points (mppe_ros.entry_points:
+thread that already has its own arena keeps it. So the entry points (mppe_ros.apps.entry_points:
 `mppe_node`, `mppe-ros`, the demo, `python -m mppe_ros`) call it before importing anything else; a
 library user may do the same at the top of their program. Settings given through glibc's own
 environment variables (MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_) are left

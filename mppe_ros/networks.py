@@ -30,7 +30,7 @@ class ResNetBackbone(ResNet):
         super().__init__(Bottleneck, [3, 4, 6, 3])
         del self.avgpool, self.fc
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1(images))))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
@@ -90,7 +90,7 @@ class PoseHead(nn.Module):
         self.deconv_layers = build_deconv_layers()
         self.final_layer = nn.Conv2d(DECONV_CHANNELS, joint_num * DEPTH_DIM, kernel_size=1)
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.final_layer(self.deconv_layers(features))
 
 
@@ -125,7 +125,7 @@ class RootHead(nn.Module):
         self.xy_layer = nn.Conv2d(DECONV_CHANNELS, 1, kernel_size=1)
         self.depth_layer = nn.Conv2d(BACKBONE_CHANNELS, 1, kernel_size=1)
 
-    def forward(self, features: torch.Tensor, k_value: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, features: torch.Tensor, k_value: torch.Tensor) -> torch.Tensor:
         xy, _ = soft_argmax(self.xy_layer(self.deconv_layers(features)), joint_num=1, depth_dim=1)
         pooled = features.mean(dim=(2, 3), keepdim=True)  # global average pool of layer4
         gamma = self.depth_layer(pooled).view(-1, 1).float()

@@ -126,7 +126,7 @@ def crop_patches(image_bgr: np.ndarray, processed_boxes: np.ndarray) -> tuple[np
     processed_boxes = np.asarray(processed_boxes, dtype=np.float64).reshape(-1, 4)
     affines = np.stack([crop_affine(box) for box in processed_boxes]) if len(processed_boxes) else np.zeros((0, 2, 3))
     patches = np.zeros((len(processed_boxes), INPUT_SIZE_PX, INPUT_SIZE_PX, 3), dtype=np.uint8)
-    for patch, affine in zip(patches, affines):
+    for patch, affine in zip(patches, affines, strict=True):
         cv2.warpAffine(image_bgr, affine, (INPUT_SIZE_PX, INPUT_SIZE_PX), dst=patch, flags=cv2.INTER_LINEAR)
         cv2.cvtColor(patch, cv2.COLOR_BGR2RGB, dst=patch)  # channel reversal after the crop, in place
     return patches, affines

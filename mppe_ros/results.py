@@ -60,7 +60,9 @@ class PersonPose:
     def __post_init__(self) -> None:
         for name, shape in _ARRAY_SHAPES.items():
             value = np.array(getattr(self, name), dtype=np.float64)
-            if value.ndim != len(shape) or any(s is not None and s != n for s, n in zip(shape, value.shape)):
+            if value.ndim != len(shape) or any(
+                s is not None and s != n for s, n in zip(shape, value.shape, strict=True)
+            ):
                 raise ValueError(f"PersonPose.{name} must have shape {shape} (None = joints), got {value.shape}")
             value.setflags(write=False)
             object.__setattr__(self, name, value)

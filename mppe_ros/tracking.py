@@ -5,7 +5,7 @@ model knows the depth error is along the ray); the joints are that root plus One
 joints; the 2D joints are One-Euro filtered. The One-Euro filters restart when a track is born or re-found
 (measured again after more than smoothing_reset_gap_s); the Kalman filter carries on, its uncertainty grown.
 A One-Euro filter on the root itself cannot tell 10 % depth noise (up to metres per second far away) from
-walking, and smoothed 3x less at the same lag in python -m mppe_ros.bench_tracking.
+walking, and smoothed 3x less at the same lag in python -m mppe_ros.bench.tracking.
 
 Each frame (Tracker.update with the frame's PoseResult and its capture stamp in s) runs ByteTrack's two stages:
 detections scoring >= high_score_threshold are matched against every live track, then detections between

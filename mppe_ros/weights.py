@@ -62,12 +62,8 @@ def _drive_file(file_id: str) -> tuple[str, str]:
     )
 
 
-_POSENET_FOLDER = (
-    "https://drive.google.com/drive/folders/1El3qfdtgttO90X25k_680V2UCDv_TPoJ?usp=sharing"
-)
-_ROOTNET_FOLDER = (
-    "https://drive.google.com/drive/folders/1oGXqscxZpakld6j4Lj4hEDy8DCnh9cAs?usp=sharing"
-)
+_POSENET_FOLDER = "https://drive.google.com/drive/folders/1El3qfdtgttO90X25k_680V2UCDv_TPoJ?usp=sharing"
+_ROOTNET_FOLDER = "https://drive.google.com/drive/folders/1oGXqscxZpakld6j4Lj4hEDy8DCnh9cAs?usp=sharing"
 _FOLDER_NOTE = "in the folder of all pre-trained models (no per-file link is published)"
 
 OFFICIAL_WEIGHTS: dict[str, OfficialWeights] = {
@@ -135,19 +131,13 @@ def cache_path(entry: OfficialWeights, cache: PathLike | None = None) -> Path:
     return Path(cache if cache is not None else cache_dir()) / entry.name / entry.filename
 
 
-def _find(
-    entry: OfficialWeights, explicit: PathLike | None, cache: PathLike | None
-) -> WeightsStatus:
+def _find(entry: OfficialWeights, explicit: PathLike | None, cache: PathLike | None) -> WeightsStatus:
     """The configured file when `explicit` is set (never the cache then), else the cache file."""
     if explicit:
         source, path = "explicit", Path(explicit).expanduser()
     else:
         source, path = "cache", cache_path(entry, cache)
-    return (
-        WeightsStatus(entry.name, path, source)
-        if path.is_file()
-        else WeightsStatus(entry.name, None, "missing")
-    )
+    return WeightsStatus(entry.name, path, source) if path.is_file() else WeightsStatus(entry.name, None, "missing")
 
 
 def describe_weights(
@@ -163,9 +153,7 @@ def describe_weights(
         One row per file, in table order; a configured path that does not exist is "missing".
     """
     explicit_paths = explicit_paths or {}
-    return [
-        _find(entry, explicit_paths.get(name), cache) for name, entry in OFFICIAL_WEIGHTS.items()
-    ]
+    return [_find(entry, explicit_paths.get(name), cache) for name, entry in OFFICIAL_WEIGHTS.items()]
 
 
 def resolve_weights(
@@ -202,18 +190,14 @@ def resolve_weights(
         if status.path is not None:
             found[name] = status.path
         elif explicit:
-            problems.append(
-                (entry, f"the configured {entry.network}_path {explicit} is not an existing file")
-            )
+            problems.append((entry, f"the configured {entry.network}_path {explicit} is not an existing file"))
         elif not allow_download:
             problems.append((entry, "not in the cache, and downloads are off (allow_download)"))
         elif entry.download_url is None:
             problems.append((entry, "not in the cache, and it has no direct download link"))
         else:
             try:
-                found[name] = download_file(
-                    entry.download_url, cache_path(entry, cache), label=name
-                )
+                found[name] = download_file(entry.download_url, cache_path(entry, cache), label=name)
             except WeightsDownloadError as error:
                 problems.append((entry, f"download failed: {error}"))
     if problems:
@@ -282,15 +266,11 @@ def _show_progress(label: str, received_bytes: int, total_bytes: int | None, don
     if total_bytes:
         text += f" of {total_bytes / 1e6:.1f} MB ({100 * received_bytes / total_bytes:.0f}%)"
     interactive = sys.stderr.isatty()
-    sys.stderr.write(
-        ("\r" if interactive else "") + text + ("\n" if done or not interactive else "")
-    )
+    sys.stderr.write(("\r" if interactive else "") + text + ("\n" if done or not interactive else ""))
     sys.stderr.flush()
 
 
-def download_file(
-    url: str, destination: PathLike, *, label: str = "", timeout_s: float = DOWNLOAD_TIMEOUT_S
-) -> Path:
+def download_file(url: str, destination: PathLike, *, label: str = "", timeout_s: float = DOWNLOAD_TIMEOUT_S) -> Path:
     """Download `url` to `destination` atomically, with progress on stderr.
 
     The data goes to `<destination>.part`; only a complete (Content-Length reached) file that
@@ -326,15 +306,13 @@ def download_file(
             _show_progress(label or destination.name, received_bytes, total_bytes, True)
         if received_bytes == 0 or (total_bytes is not None and received_bytes != total_bytes):
             raise WeightsDownloadError(
-                f"download of {url} interrupted: received {received_bytes} of "
-                f"{total_bytes or '?'} bytes"
+                f"download of {url} interrupted: received {received_bytes} of {total_bytes or '?'} bytes"
             )
         try:
             read_state_dict(part)
         except CheckpointError as error:
             raise WeightsDownloadError(
-                f"{url} did not give a PyTorch weights file ({error}); download it by hand "
-                "from the official link"
+                f"{url} did not give a PyTorch weights file ({error}); download it by hand from the official link"
             ) from error
         os.replace(part, destination)
     except BaseException as error:  # incl. KeyboardInterrupt: never leave a .part behind

@@ -6,7 +6,7 @@
 #   environment.txt   GPU, driver, library versions
 #   tests.log         the CUDA-relevant tests (GPU crops, prepared networks, CUDA graphs, pipeline
 #                     parity on cuda); ROS tests are not collected
-#   benchmark.json    `mppe_ros.benchmark` on CUDA: 640x480, 1/5/10/20 persons + detector,
+#   benchmark.json    `mppe_ros.bench.benchmark` on CUDA: 640x480, 1/5/10/20 persons + detector,
 #   benchmark.md      fp32 / fp16 / bf16, each also with CUDA graphs, with both references
 #   benchmark.log     its console output
 #   status.txt        exit codes of each step

@@ -44,7 +44,8 @@ fi
 # The wheels' exported CMake files hard-code their builder's Python and numpy include paths.
 if [ ! -f "$stamps/cmake-exports" ]; then
   np_include=$("$venv/bin/python" -c 'import numpy; print(numpy.get_include())')
-  grep -rl --include='*.cmake' '/opt/python/cp311-cp311' "$venv" 2>/dev/null | while read -r f; do
+  # grep finds nothing when every file is already fixed (a later requirements change): not an error.
+  { grep -rl --include='*.cmake' '/opt/python/cp311-cp311' "$venv" 2>/dev/null || true; } | while read -r f; do
     sed -i -e "s|/opt/python/cp311-cp311/include/python3.11|$py_include|g" \
            -e "s|/opt/python/cp311-cp311/lib/python3.11/site-packages/numpy/_core/include|$np_include|g" "$f"
   done
@@ -71,6 +72,12 @@ if [ ! -f "$build/Makefile" ]; then
 fi
 cmake --build "$build" -j"$(nproc)" >"$build.build.log" 2>&1 \
   || { tail -50 "$build.build.log" >&2; fail "message build failed (log above)"; }
+# Sources are copied over the installed package; a module moved or deleted in the checkout must not
+# linger there (the generated msg/ and typesupport libraries stay).
+site="$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/mppe_ros"
+if [ -d "$site" ]; then
+  find "$site" -name '*.py' -not -path "$site/msg/*" -delete
+fi
 cmake --install "$build" >"$build.install.log" 2>&1 \
   || { tail -50 "$build.install.log" >&2; fail "install failed (log above)"; }
 

@@ -11,9 +11,7 @@ import pytest
 # Every test run gets its own DDS domain on loopback only, so a concurrent run or a robot on the
 # same network cannot deliver messages into our listeners. Set before rclpy is imported anywhere.
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
-os.environ["ROS_DOMAIN_ID"] = os.environ.get(
-    "MPPE_ROS_TEST_DOMAIN_ID", str(random.SystemRandom().randint(1, 101))
-)
+os.environ["ROS_DOMAIN_ID"] = os.environ.get("MPPE_ROS_TEST_DOMAIN_ID", str(random.SystemRandom().randint(1, 101)))
 os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
 # Never let tests reach for weights in the user's cache or on the network.
 os.environ["MPPE_ROS_HOME"] = os.environ.get("MPPE_ROS_TEST_HOME", "/nonexistent/mppe_ros_test_home")

@@ -92,7 +92,7 @@ class StubPoseNet(nn.Module):
         self.coords = torch.as_tensor(coords, dtype=torch.float32)
         self.calls = 0
 
-    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # noqa: D102
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         assert images.shape == (len(self.coords), 3, INPUT_SIZE_PX, INPUT_SIZE_PX)
         self.calls += 1
         return self.coords.clone(), torch.ones(self.coords.shape[:2])
@@ -106,7 +106,7 @@ class StubRootNet(nn.Module):
         self.output = torch.as_tensor(output, dtype=torch.float32)
         self.calls = 0
 
-    def forward(self, images: torch.Tensor, k_value: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, images: torch.Tensor, k_value: torch.Tensor) -> torch.Tensor:
         assert images.shape[0] == len(self.output) == k_value.shape[0]
         self.calls += 1
         return self.output.clone()
@@ -127,7 +127,7 @@ def encode_scene(
     boxes = np.concatenate([low, high - low], axis=1)
     width, height = camera.width, camera.height
     pose_coords, root_output = [], []
-    for box, px, mm in zip(boxes, joints_px, joints_mm):
+    for box, px, mm in zip(boxes, joints_px, joints_mm, strict=True):
         affine = crop_affine(process_bbox(box, width, height))
         crop_px = px @ affine[:, :2].T + affine[:, 2]
         xy_hm = crop_px * HEATMAP_SIZE / INPUT_SIZE_PX

@@ -10,7 +10,6 @@ import cv2
 import numpy as np
 import pytest
 import rclpy
-from mppe_ros.msg import PersonPose3DArray
 from rcl_interfaces.msg import Log
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -19,7 +18,8 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from mppe_ros.camera import PinholeCamera
-from mppe_ros.conversions import bgr_to_image_msg
+from mppe_ros.msg import PersonPose3DArray
+from mppe_ros.ros.conversions import bgr_to_image_msg
 
 WIDTH, HEIGHT = 160, 120
 FX, FY, CX, CY = 150.0, 155.0, 82.0, 58.0
@@ -170,7 +170,7 @@ def start(context, pipeline, boxes=BOXES, markers=True, rosout=False, reliable=F
     """
     from rclpy.parameter import Parameter
 
-    from mppe_ros.node import MppeNode
+    from mppe_ros.ros.node import MppeNode
 
     if reliable:
         parameters = {"input_reliability": "reliable", "input_depth": 100, **parameters}

@@ -1,0 +1,174 @@
+"""`mppe-ros`: the command line of the inference library (no ROS needed).
+
+    mppe-ros infer IMAGE --fx F --fy F --cx C --cy C [--boxes boxes.json] [--precision fp32] [--json out.json]
+        [--overlay out.png]
+    mppe-ros weights
+    mppe-ros bench [--quick] [--persons 1,5,10,20] [--device cpu,cuda] [--precision fp32,fp16] [--out DIR]
+
+Errors the user can fix (missing weights, unreadable image, bad intrinsics or boxes) end with a
+message on stderr and exit code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from mppe_ros.bench import benchmark
+from mppe_ros.camera import PinholeCamera
+from mppe_ros.checkpoints import write_untrained_checkpoints
+from mppe_ros.joint_sets import JOINT_SETS, get_joint_set
+from mppe_ros.overlay import draw_skeletons
+from mppe_ros.pipeline import DETECTORS, PRECISIONS, MppePipeline, PipelineConfig
+from mppe_ros.results import PoseResult
+from mppe_ros.weights import OFFICIAL_WEIGHTS, WeightsNotFoundError, cache_dir, cache_path, describe_weights
+
+EXIT_USAGE = 2
+UNTRAINED_WARNING = (
+    "WARNING: --untrained: PoseNet and RootNet have RANDOM weights; the poses are MEANINGLESS "
+    "(use this only to try the tool and its outputs)"
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `mppe-ros` argument parser with its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="mppe-ros",
+        description="Absolute 3D human poses from one RGB image (3DMPPE).",
+        epilog="`python -m mppe_ros` takes the same commands, plus `demo` (make demo) and `node` (mppe_node).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    infer = commands.add_parser("infer", help="estimate the 3D poses in one image")
+    infer.add_argument("image", help="image file (read with OpenCV, BGR)")
+    for name, what in (("fx", "focal length along x"), ("fy", "focal length along y"),
+                       ("cx", "principal point x"), ("cy", "principal point y")):  # fmt: skip
+        infer.add_argument(
+            f"--{name}", type=float, required=True, help=f"{what}, px (the demo used 1500 and the image centre)"
+        )
+    infer.add_argument(
+        "--dist", type=float, nargs="+", metavar="K", help="OpenCV distortion k1 k2 p1 p2 [k3 ...] (needs --raw)"
+    )
+    infer.add_argument("--raw", action="store_true", help="the image is raw (not rectified): undistort with --dist")
+    infer.add_argument("--boxes", help="JSON file with a list of person boxes [x, y, w, h] in px; skips the detector")
+    infer.add_argument("--posenet", help="PoseNet checkpoint (default: the weights cache, see `mppe-ros weights`)")
+    infer.add_argument("--rootnet", help="RootNet checkpoint (default: the weights cache)")
+    infer.add_argument(
+        "--joint-set", default="muco_21", choices=sorted(JOINT_SETS), help="skeleton of the PoseNet file"
+    )
+    infer.add_argument(
+        "--detector", default=DETECTORS[0], choices=DETECTORS[:-1], help="person detector (without --boxes)"
+    )
+    infer.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    infer.add_argument(
+        "--precision", default="fp32", choices=PRECISIONS, help="network precision (fp16: CUDA only; see README)"
+    )
+    infer.add_argument("--allow-download", action="store_true", help="download missing weights from the official links")
+    infer.add_argument("--json", metavar="OUT", help="write the result as JSON to this file ('-': stdout)")
+    infer.add_argument("--overlay", metavar="OUT", help="write the image with the skeletons drawn to this file")
+    infer.add_argument("--untrained", action="store_true", help="random weights (testing only: meaningless poses)")
+    infer.set_defaults(handler=run_infer)
+
+    weights = commands.add_parser("weights", help="show which weight files are found where")
+    weights.set_defaults(handler=run_weights)
+
+    bench = commands.add_parser("bench", help="per-stage speed against the official per-person pipeline")
+    benchmark.add_arguments(bench)
+    bench.set_defaults(handler=benchmark.main)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `mppe-ros`; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (WeightsNotFoundError, OSError, ValueError) as error:  # incl. CheckpointError, CameraIntrinsicsError
+        sys.stderr.write(f"mppe-ros: error: {error}\n")
+        return EXIT_USAGE
+
+
+def run_infer(args: argparse.Namespace) -> int:
+    """`mppe-ros infer`: one image -> summary on stdout, optional JSON and overlay files."""
+    if args.dist and not args.raw:
+        raise ValueError("--dist describes a raw (distorted) image: add --raw, or drop --dist for a rectified image")
+    image_bgr = cv2.imread(args.image, cv2.IMREAD_COLOR) if Path(args.image).is_file() else None
+    if image_bgr is None:
+        raise ValueError(f"cannot read image {args.image!r} (missing, unreadable or not an image file)")
+    camera = PinholeCamera(
+        args.fx, args.fy, args.cx, args.cy, distortion=tuple(args.dist or ()), rectified=not args.raw
+    )
+    boxes_xywh = read_boxes(args.boxes) if args.boxes else None
+    with tempfile.TemporaryDirectory(prefix="mppe_ros_untrained_") as temp_dir:
+        posenet_path, rootnet_path = args.posenet, args.rootnet
+        if args.untrained:
+            sys.stderr.write(UNTRAINED_WARNING + "\n")
+            joint_num = get_joint_set(args.joint_set).joint_num
+            posenet_path, rootnet_path = write_untrained_checkpoints(Path(temp_dir), joint_num)
+        config = PipelineConfig(
+            joint_set=args.joint_set,
+            posenet_path=posenet_path,
+            rootnet_path=rootnet_path,
+            detector="none" if boxes_xywh is not None else args.detector,
+            device=args.device,
+            precision=args.precision,
+            allow_download=args.allow_download,
+        )
+        pipeline = MppePipeline.from_config(config)
+    result = pipeline(image_bgr, camera, boxes_xywh=boxes_xywh)
+    print_summary(result)
+    if args.json:
+        document = {"image": args.image, "untrained": args.untrained, **result.to_json_dict()}
+        text = json.dumps(document, indent=2)
+        if args.json == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            Path(args.json).write_text(text + "\n")
+    if args.overlay and not cv2.imwrite(args.overlay, draw_skeletons(image_bgr, result)):
+        raise ValueError(f"cannot write overlay {args.overlay!r} (unknown image extension or unwritable path?)")
+    if args.untrained:
+        sys.stderr.write(UNTRAINED_WARNING + "\n")
+    return 0
+
+
+def read_boxes(path: str) -> np.ndarray:
+    """float64 [N, 4] boxes from a JSON list of [x, y, w, h] (px); ValueError if malformed."""
+    try:
+        boxes = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"boxes file {path!r} is not valid JSON: {error}") from None
+    array = np.asarray(boxes, dtype=np.float64) if isinstance(boxes, list) else None
+    if array is None or (array.size and (array.ndim != 2 or array.shape[1] != 4)):
+        raise ValueError(f"boxes file {path!r} must hold a JSON list of [x, y, w, h] lists (px), got {boxes!r:.200}")
+    return array.reshape(-1, 4)
+
+
+def print_summary(result: PoseResult) -> None:
+    """One line per person (root in m, optical frame) and one line of stage timings, on stdout."""
+    print(f"{len(result.persons)} persons ({result.joint_set.name})")
+    for index, person in enumerate(result.persons):
+        x_m, y_m, z_m = person.root_cam_m
+        print(f"  #{index}: score {person.score:.2f}, root x {x_m:+.3f} y {y_m:+.3f} z {z_m:.3f} m, "
+              f"box {np.round(person.box_xywh_px, 1).tolist()}")  # fmt: skip
+    print("  time: " + ", ".join(f"{stage} {seconds * 1000:.1f} ms" for stage, seconds in result.timings_s.items()))
+
+
+def run_weights(args: argparse.Namespace) -> int:
+    """`mppe-ros weights`: a table of the released weight files and where each is found."""
+    print(f"weights cache: {cache_dir()} (set MPPE_ROS_HOME to change)")
+    for status in describe_weights():
+        entry = OFFICIAL_WEIGHTS[status.name]
+        where = status.path if status.path is not None else f"put it at {cache_path(entry)}"
+        print(f"{status.name:<16} {status.source:<8} {where}")
+        print(f"{'':<16} {entry.description}; link: {entry.link}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

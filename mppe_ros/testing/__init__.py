@@ -1,0 +1,1 @@
+"""What tests and benchmarks share: the official-loop oracle, synthetic weights, frames and boxes."""
