@@ -6,29 +6,19 @@ Each file is resolved in this order: an explicit path from configuration (`posen
 `allow_download` is set. A download goes to `<file>.part`, is checked to load as a PyTorch file
 and is renamed only then, so a `.part` file is never used. Whatever is still missing is reported
 in one `WeightsNotFoundError` that lists every file, its official link and where to put it.
+The download itself (Google Drive's confirmation page, progress, atomic write): mppe_ros.weights_download.
 """
 
 from __future__ import annotations
 
-import html
 import os
-import re
-import sys
-import time
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.client import HTTPResponse
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlencode, urljoin
 
-from mppe_ros.checkpoints import CheckpointError, PathLike, read_state_dict
-
-CHUNK_BYTES = 1 << 20
-DOWNLOAD_TIMEOUT_S = 60.0  # per socket operation, not for the whole file
-MAX_PAGE_BYTES = 1 << 20  # an HTML answer (Google Drive's confirmation page) is read up to this
-PROGRESS_INTERVAL_S = 1.0
+from mppe_ros.checkpoints import PathLike
+from mppe_ros.weights_download import WeightsDownloadError, download_file
 
 
 @dataclass(frozen=True)
@@ -107,10 +97,6 @@ DEFAULT_WEIGHTS: dict[str, tuple[str, str]] = {
 
 class WeightsNotFoundError(FileNotFoundError):
     """Weight files are not configured, cached or downloaded; the message says what to do."""
-
-
-class WeightsDownloadError(OSError):
-    """A download failed; the partial file has been removed."""
 
 
 class WeightsStatus(NamedTuple):
@@ -221,103 +207,3 @@ def _missing_message(problems: list[tuple[OfficialWeights, str]], cache: PathLik
     where = f"the cache directory {Path(cache if cache is not None else cache_dir())}"
     lines.append(f"Files are looked up in {where}; set MPPE_ROS_HOME to use another directory.")
     return "\n".join(lines)
-
-
-def _confirmation_url(page: str, page_url: str) -> str | None:
-    """Google Drive's "cannot scan this file for viruses" page -> the URL confirming the download.
-
-    Current pages hold a form (action + hidden inputs); older ones a link with `confirm=<token>`.
-    """
-    form = re.search(r'<form[^>]*\saction="([^"]+)"', page)
-    if form:
-        fields = []
-        for tag in re.findall(r"<input[^>]*>", page):
-            name, value = re.search(r'\sname="([^"]*)"', tag), re.search(r'\svalue="([^"]*)"', tag)
-            if 'type="hidden"' in tag and name:
-                fields.append((html.unescape(name[1]), html.unescape(value[1] if value else "")))
-        action = urljoin(page_url, html.unescape(form[1]))
-        return f"{action}?{urlencode(fields)}" if fields else action
-    link = re.search(r'href="([^"]*confirm=[^"]*)"', page)
-    return urljoin(page_url, html.unescape(link[1])) if link else None
-
-
-def _open(url: str, timeout_s: float) -> HTTPResponse:
-    """Open `url`, following one HTML confirmation page (large Google Drive files)."""
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-    for _ in range(2):  # the file, or Drive's confirmation page and then the file
-        request = urllib.request.Request(url, headers={"User-Agent": "mppe_ros"})
-        response = opener.open(request, timeout=timeout_s)
-        if "text/html" not in response.headers.get("Content-Type", ""):
-            return response
-        with response:
-            page = response.read(MAX_PAGE_BYTES).decode("utf-8", errors="replace")
-        page_url, url = response.geturl(), _confirmation_url(page, response.geturl())
-        if url is None:
-            break
-    raise WeightsDownloadError(
-        f"{page_url} answered with an HTML page instead of the file (quota exceeded, or the file "
-        "is no longer shared?); download the file by hand"
-    )
-
-
-def _show_progress(label: str, received_bytes: int, total_bytes: int | None, done: bool) -> None:
-    """One updating line on stderr when it is a terminal, else one line per call."""
-    text = f"{label}: {received_bytes / 1e6:.1f} MB"
-    if total_bytes:
-        text += f" of {total_bytes / 1e6:.1f} MB ({100 * received_bytes / total_bytes:.0f}%)"
-    interactive = sys.stderr.isatty()
-    sys.stderr.write(("\r" if interactive else "") + text + ("\n" if done or not interactive else ""))
-    sys.stderr.flush()
-
-
-def download_file(url: str, destination: PathLike, *, label: str = "", timeout_s: float = DOWNLOAD_TIMEOUT_S) -> Path:
-    """Download `url` to `destination` atomically, with progress on stderr.
-
-    The data goes to `<destination>.part`; only a complete (Content-Length reached) file that
-    holds a state_dict (mppe_ros.checkpoints.read_state_dict) is renamed to `destination`. On any
-    failure the `.part` file is removed.
-
-    Args:
-        url: http(s) URL; an HTML answer is taken as Google Drive's confirmation page.
-        destination: final file path; parent directories are created.
-        label: name shown in the progress line (default: the file name).
-        timeout_s: timeout of each network operation, s.
-
-    Returns:
-        `destination`.
-
-    Raises:
-        WeightsDownloadError: network error, HTTP error, incomplete or non-PyTorch content.
-    """
-    destination = Path(destination)
-    part = destination.with_name(destination.name + ".part")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with _open(url, timeout_s) as response, part.open("wb") as stream:
-            length = response.headers.get("Content-Length")
-            total_bytes = int(length) if length and length.isdigit() else None
-            received_bytes, shown_s = 0, time.monotonic()
-            while chunk := response.read(CHUNK_BYTES):
-                stream.write(chunk)
-                received_bytes += len(chunk)
-                if time.monotonic() - shown_s > PROGRESS_INTERVAL_S:
-                    _show_progress(label or destination.name, received_bytes, total_bytes, False)
-                    shown_s = time.monotonic()
-            _show_progress(label or destination.name, received_bytes, total_bytes, True)
-        if received_bytes == 0 or (total_bytes is not None and received_bytes != total_bytes):
-            raise WeightsDownloadError(
-                f"download of {url} interrupted: received {received_bytes} of {total_bytes or '?'} bytes"
-            )
-        try:
-            read_state_dict(part)
-        except CheckpointError as error:
-            raise WeightsDownloadError(
-                f"{url} did not give a PyTorch weights file ({error}); download it by hand from the official link"
-            ) from error
-        os.replace(part, destination)
-    except BaseException as error:  # incl. KeyboardInterrupt: never leave a .part behind
-        part.unlink(missing_ok=True)
-        if isinstance(error, WeightsDownloadError) or not isinstance(error, Exception):
-            raise
-        raise WeightsDownloadError(f"download of {url} failed: {error}") from error
-    return destination
