@@ -102,11 +102,11 @@ def node_process(official_weights, detector_weights):
         process.process.kill()
 
 
-def assert_clean_stop(process: NodeProcess, signum: int) -> None:
+def assert_clean_stop(process: NodeProcess, signum: int, within_s: float = STOP_WITHIN_S) -> None:
     took_s = process.stop(signum)
     text = process.text()
     assert process.process.returncode == 0, f"status {process.process.returncode} after {signum}:\n{text}"
-    assert took_s < STOP_WITHIN_S, f"took {took_s:.1f} s to stop:\n{text}"
+    assert took_s < within_s, f"took {took_s:.1f} s to stop:\n{text}"
     assert "Traceback" not in text and "Error" not in text, text
     assert process.leftovers() == []
 
@@ -119,16 +119,19 @@ def test_stop_while_idle(node_process, signum):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("signum", "phase"), [(signal.SIGINT, "imports"), (signal.SIGTERM, "model loading")], ids=["SIGINT", "SIGTERM"]
-)
-def test_stop_during_start_up(node_process, official_weights, signum, phase):
-    if phase == "imports":
-        node_process.wait_for(node_process.importing_torch, what="the imports (torch)")
-    else:
-        node_process.wait_for(lambda: node_process.has_open(official_weights["posenet"]), what="loading PoseNet")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_stop_during_model_loading(node_process, official_weights, signum):
+    node_process.wait_for(lambda: node_process.has_open(official_weights["posenet"]), what="loading PoseNet")
     assert "ready:" not in node_process.text()
     assert_clean_stop(node_process, signum)
+
+
+@pytest.mark.slow
+def test_stop_during_the_imports(node_process):
+    """Python runs signal handlers between bytecodes: inside torch's native initialisation (seconds on a
+    loaded CPU) the stop waits until it returns, then ends the process at once, with status 0."""
+    node_process.wait_for(node_process.importing_torch, what="the imports (torch)")
+    assert_clean_stop(node_process, signal.SIGINT, within_s=60.0)
 
 
 @pytest.mark.slow
