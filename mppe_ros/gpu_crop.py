@@ -22,25 +22,13 @@ import numpy as np
 import torch
 
 from mppe_ros.networks import INPUT_SIZE_PX
-from mppe_ros.preprocessing import PIXEL_MEAN_RGB, PIXEL_STD_RGB
+from mppe_ros.preprocessing import PIXEL_MEAN_RGB, PIXEL_STD_RGB, invert_affines
 
 AB_SCALE = 1024  # cv2 warpAffine: coordinates in 1/1024 px before the INTER_BITS shift
 INTER_BITS = 5  # 1/32 px sub-pixel positions (INTER_TAB_SIZE = 32)
 INTER_TAB_SIZE = 1 << INTER_BITS
 ROUND_DELTA = AB_SCALE // INTER_TAB_SIZE // 2  # rounds to the nearest 1/32 px
 REMAP_SHIFT = 15  # fixed-point weights sum to 1 << 15 (INTER_REMAP_COEF_SCALE)
-
-
-def invert_affines(affines: np.ndarray) -> np.ndarray:
-    """cv2.invertAffineTransform for [N, 2, 3] image -> crop affines, float64 (crop -> image)."""
-    m = np.asarray(affines, dtype=np.float64).reshape(-1, 2, 3)
-    det = m[:, 0, 0] * m[:, 1, 1] - m[:, 0, 1] * m[:, 1, 0]
-    inv_det = np.divide(1.0, det, out=np.zeros_like(det), where=det != 0)
-    a11, a22 = m[:, 1, 1] * inv_det, m[:, 0, 0] * inv_det
-    a12, a21 = -m[:, 0, 1] * inv_det, -m[:, 1, 0] * inv_det
-    b1 = -a11 * m[:, 0, 2] - a12 * m[:, 1, 2]
-    b2 = -a21 * m[:, 0, 2] - a22 * m[:, 1, 2]
-    return np.stack([np.stack([a11, a12, b1], 1), np.stack([a21, a22, b2], 1)], 1)
 
 
 def source_coordinate_terms(affines: np.ndarray, size: int = INPUT_SIZE_PX) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.networks import DEPTH_DIM, HEATMAP_SIZE, INPUT_SIZE_PX
+from mppe_ros.preprocessing import invert_affines
 
 BBOX_3D_DEPTH_MM = 2000.0  # config.bbox_3d_shape[0]: PoseNet's depth bins span -1000 .. +968.75 mm
 MM_PER_M = 1000.0
@@ -25,8 +26,8 @@ def mm_to_m(values_mm: np.ndarray) -> np.ndarray:
 def heatmap_to_image_px(coords_hm: np.ndarray, affines: np.ndarray) -> np.ndarray:
     """Heatmap cells -> original image px, through the inverse of each crop affine (official demo).
 
-    Cell x maps to crop px x * 256/64 (cell centres at integers, no +0.5), then the 3x3 completion
-    of the image -> crop affine is inverted and applied.
+    Cell x maps to crop px x * 256/64 (cell centres at integers, no +0.5), then the
+    image -> crop affine is inverted (preprocessing.invert_affines) and applied.
 
     Args:
         coords_hm: [N, K, 2] (x, y) in heatmap cells of person n's crop.
@@ -38,9 +39,8 @@ def heatmap_to_image_px(coords_hm: np.ndarray, affines: np.ndarray) -> np.ndarra
     coords_hm = np.asarray(coords_hm, dtype=np.float64)
     affines = np.asarray(affines, dtype=np.float64)
     crop_px = coords_hm * (INPUT_SIZE_PX / HEATMAP_SIZE)
-    bottom_row = np.broadcast_to([0.0, 0.0, 1.0], (len(affines), 1, 3))
-    crop_to_image = np.linalg.inv(np.concatenate((affines, bottom_row), axis=1))  # [N, 3, 3]
-    return crop_px @ crop_to_image[:, :2, :2].transpose(0, 2, 1) + crop_to_image[:, None, :2, 2]
+    crop_to_image = invert_affines(affines)  # [N, 2, 3]
+    return crop_px @ crop_to_image[:, :, :2].transpose(0, 2, 1) + crop_to_image[:, None, :, 2]
 
 
 def depth_bins_to_relative_mm(z_bins: np.ndarray) -> np.ndarray:

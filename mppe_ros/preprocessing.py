@@ -112,6 +112,22 @@ def crop_affine(processed_box: np.ndarray) -> np.ndarray:
     return cv2.getAffineTransform(src, dst)
 
 
+def invert_affines(affines: np.ndarray) -> np.ndarray:
+    """Crop -> image affines: cv2.invertAffineTransform of each [N, 2, 3] image -> crop affine, float64.
+
+    The one inversion of the crop affine: the decoding (postprocessing), the GPU crops (gpu_crop) and the
+    official-loop oracle use it. A singular affine gives zeros, as OpenCV's does.
+    """
+    m = np.asarray(affines, dtype=np.float64).reshape(-1, 2, 3)
+    det = m[:, 0, 0] * m[:, 1, 1] - m[:, 0, 1] * m[:, 1, 0]
+    inv_det = np.divide(1.0, det, out=np.zeros_like(det), where=det != 0)
+    a11, a22 = m[:, 1, 1] * inv_det, m[:, 0, 0] * inv_det
+    a12, a21 = -m[:, 0, 1] * inv_det, -m[:, 1, 0] * inv_det
+    b1 = -a11 * m[:, 0, 2] - a12 * m[:, 1, 2]
+    b2 = -a21 * m[:, 0, 2] - a22 * m[:, 1, 2]
+    return np.stack([np.stack([a11, a12, b1], 1), np.stack([a21, a22, b2], 1)], 1)
+
+
 def crop_patches(image_bgr: np.ndarray, processed_boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cut the 256x256 network crops (cv2.warpAffine, bilinear, black outside the image).
 
