@@ -222,9 +222,11 @@ class PinholeCamera:
             pixels, _ = cv2.projectPoints(
                 points.reshape(-1, 1, 3), np.zeros(3), np.zeros(3), self.intrinsic_matrix, self._distortion_array
             )
-            return pixels.reshape(*points.shape[:-1], 2)
+            projected: np.ndarray = pixels.reshape(*points.shape[:-1], 2)
+            return projected
         normalised = points[..., :2] / points[..., 2:3]
-        return normalised * (self.fx, self.fy) + (self.cx, self.cy)
+        pixels_px: np.ndarray = normalised * (self.fx, self.fy) + (self.cx, self.cy)
+        return pixels_px
 
 
 def _as_float(name: str, value: Any) -> float:

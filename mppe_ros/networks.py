@@ -32,7 +32,8 @@ class ResNetBackbone(ResNet):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1(images))))
-        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        features: torch.Tensor = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return features
 
 
 def build_deconv_layers() -> nn.Sequential:
@@ -91,7 +92,8 @@ class PoseHead(nn.Module):
         self.final_layer = nn.Conv2d(DECONV_CHANNELS, joint_num * DEPTH_DIM, kernel_size=1)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.final_layer(self.deconv_layers(features))
+        logits: torch.Tensor = self.final_layer(self.deconv_layers(features))
+        return logits
 
 
 class PoseNet(nn.Module):
@@ -152,7 +154,8 @@ class RootNet(nn.Module):
             [B, 3] float32: root x, y in 64-cell heatmap units, and the absolute root depth in mm
             (gamma * k, paper eq. 2).
         """
-        return self.root(self.backbone(images), k_value)
+        root: torch.Tensor = self.root(self.backbone(images), k_value)
+        return root
 
 
 def build_posenet(joint_num: int = 21) -> PoseNet:

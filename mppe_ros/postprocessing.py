@@ -40,7 +40,8 @@ def heatmap_to_image_px(coords_hm: np.ndarray, affines: np.ndarray) -> np.ndarra
     affines = np.asarray(affines, dtype=np.float64)
     crop_px = coords_hm * (INPUT_SIZE_PX / HEATMAP_SIZE)
     crop_to_image = invert_affines(affines)  # [N, 2, 3]
-    return crop_px @ crop_to_image[:, :, :2].transpose(0, 2, 1) + crop_to_image[:, None, :, 2]
+    image_px: np.ndarray = crop_px @ crop_to_image[:, :, :2].transpose(0, 2, 1) + crop_to_image[:, None, :, 2]
+    return image_px
 
 
 def depth_bins_to_relative_mm(z_bins: np.ndarray) -> np.ndarray:

@@ -188,7 +188,9 @@ class Tracker:
         """
         if expand_factor < 1.0:
             raise ValueError(f"expand_factor must be >= 1, got {expand_factor!r}")
-        boxes = {}
+        boxes: dict[int, np.ndarray] = {}
+        if self._camera is None:  # no update yet: no track
+            return boxes
         for track in self._tracks:
             if track.is_confirmed and track.last_measured_s == self._stamp_s:
                 low_px, high_px = track.person.joints_px.min(0), track.person.joints_px.max(0)

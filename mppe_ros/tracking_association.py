@@ -39,7 +39,8 @@ def gate_distance(
     offset = measured_m[None, :, :] - predicted_m[:, None, :]  # [T, D, 3]
     along = np.einsum("tdk,tk->td", offset, ray)
     across = np.linalg.norm(offset - along[..., None] * ray[:, None, :], axis=-1)
-    return np.hypot(along / np.asarray(along_m)[:, None], across / np.asarray(across_m)[:, None])
+    distances: np.ndarray = np.hypot(along / np.asarray(along_m)[:, None], across / np.asarray(across_m)[:, None])
+    return distances
 
 
 def association_cost(iou: np.ndarray, gate: np.ndarray, iou_weight: float) -> np.ndarray:

@@ -67,7 +67,7 @@ class TrackerSettings:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             low, high = f.metadata["range"]
-            kind = type(f.default)
+            kind: Any = type(f.default)  # float, int or bool: the value is checked against it below
             if kind is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
                 object.__setattr__(self, f.name, value)
