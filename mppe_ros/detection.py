@@ -8,8 +8,8 @@ weights are read from a given file or from torchvision's own cache
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
@@ -20,6 +20,7 @@ import torchvision
 from torchvision.models import WeightsEnum, detection
 
 from mppe_ros.checkpoints import PathLike, load_state_dict_checked, read_state_dict
+from mppe_ros.settings import DetectionSettings, ModelSettings, check_value, default_of
 from mppe_ros.weights import WeightsNotFoundError
 
 COCO_PERSON_LABEL = 1  # torchvision's COCO category index of "person"
@@ -37,34 +38,7 @@ DETECTOR_MODELS: dict[str, tuple[Callable[..., torch.nn.Module], WeightsEnum]] =
         detection.MaskRCNN_ResNet50_FPN_Weights.COCO_V1,
     ),
 }
-
-
-@dataclass(frozen=True)
-class DetectionSettings:
-    """How detections are filtered into person boxes (one immutable value: a frame sees one set).
-
-    Attributes:
-        score_threshold: minimum person score, [0, 1].
-        nms_iou_threshold: IoU above which the lower-scored of two person boxes is dropped, [0, 1].
-        max_persons: at most this many boxes per image (highest scores first), [1, 100].
-        min_box_size_px: boxes narrower or lower than this are dropped, px, >= 0.
-    """
-
-    score_threshold: float = 0.5
-    nms_iou_threshold: float = 0.5
-    max_persons: int = 20
-    min_box_size_px: float = 16.0
-
-    def __post_init__(self) -> None:
-        for name, low, high in (
-            ("score_threshold", 0.0, 1.0),
-            ("nms_iou_threshold", 0.0, 1.0),
-            ("max_persons", 1, 100),
-            ("min_box_size_px", 0.0, float("inf")),
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not (isinstance(value, int | float) and low <= value <= high):
-                raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
+_MIN_SIZE_SETTING = next(f for f in dataclasses.fields(ModelSettings) if f.name == "detector_min_size_px")
 
 
 class PersonDetector(Protocol):
@@ -128,31 +102,27 @@ def filter_person_detections(
     boxes_xyxy: np.ndarray,
     labels: np.ndarray,
     scores: np.ndarray,
-    *,
-    score_threshold: float = 0.5,
-    nms_iou_threshold: float = 0.5,
-    max_persons: int = 20,
-    min_box_size_px: float = 16.0,
+    settings: DetectionSettings | None = None,
+    **changes: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep confident, large enough, non-overlapping person boxes (torchvision detector outputs).
 
-    Steps: COCO label 1 (person) only; score >= score_threshold; width and height >=
-    min_box_size_px; non-maximum suppression (boxes overlapping a higher-scored one with IoU >
-    nms_iou_threshold are dropped); the max_persons highest scores.
+    Steps (the fields of DetectionSettings): COCO label 1 (person) only; score >= score_threshold;
+    width and height >= min_box_size_px; non-maximum suppression (boxes overlapping a higher-scored
+    one with IoU > nms_iou_threshold are dropped); the max_persons highest scores.
 
     Args:
         boxes_xyxy: [N, 4] (x1, y1, x2, y2) in px.
         labels: [N] COCO category indices.
         scores: [N] in [0, 1].
-        score_threshold: minimum score.
-        nms_iou_threshold: IoU above which the lower-scored box is suppressed.
-        max_persons: at most this many boxes are returned.
-        min_box_size_px: minimum box width and height, px.
+        settings: the filtering; None: DetectionSettings().
+        **changes: fields of `settings` replaced for this call (validated), e.g. score_threshold=0.3.
 
     Returns:
         boxes_xywh: float64 [M, 4] (x_min, y_min, width, height) in px, by decreasing score.
         scores: float64 [M].
     """
+    settings = dataclasses.replace(settings or DetectionSettings(), **changes)
     boxes_xyxy = np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4)
     labels = np.asarray(labels).reshape(-1)
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
@@ -164,14 +134,14 @@ def filter_person_detections(
     sizes_px = boxes_xyxy[:, 2:] - boxes_xyxy[:, :2]
     keep = np.flatnonzero(
         (labels == COCO_PERSON_LABEL)
-        & (scores >= score_threshold)
+        & (scores >= settings.score_threshold)
         & np.isfinite(boxes_xyxy).all(axis=1)
-        & (sizes_px >= min_box_size_px).all(axis=1)
+        & (sizes_px >= settings.min_box_size_px).all(axis=1)
     )
     order = torchvision.ops.nms(
-        torch.from_numpy(boxes_xyxy[keep]), torch.from_numpy(scores[keep]), nms_iou_threshold
+        torch.from_numpy(boxes_xyxy[keep]), torch.from_numpy(scores[keep]), settings.nms_iou_threshold
     )  # indices into `keep` by decreasing score
-    keep = keep[order.numpy()[:max_persons]]
+    keep = keep[order.numpy()[: settings.max_persons]]
     return np.concatenate([boxes_xyxy[keep, :2], sizes_px[keep]], axis=1), scores[keep]
 
 
@@ -184,10 +154,11 @@ class TorchvisionPersonDetector:
     DETECTIONS_CAP), then `filter_person_detections` keeps persons.
 
     Args:
-        model_name: "fasterrcnn_resnet50_fpn" or "maskrcnn_resnet50_fpn".
+        model_name: a key of DETECTOR_MODELS (ModelSettings.detector without "none").
         weights_path: COCO state_dict file; None: torchvision's cache (see detector_weights_file).
         settings: the default filtering (DetectionSettings); a call may pass its own.
-        min_size_px: shorter image side the detector resizes to (torchvision `min_size`), px.
+        min_size_px: shorter image side the detector resizes to (torchvision `min_size`), px
+            (ModelSettings.detector_min_size_px).
         device: torch device, e.g. "cpu" or "cuda:0".
 
     Raises:
@@ -198,20 +169,21 @@ class TorchvisionPersonDetector:
 
     def __init__(
         self,
-        model_name: str = "fasterrcnn_resnet50_fpn",
+        model_name: str = default_of(ModelSettings, "detector"),
         weights_path: PathLike | None = None,
         settings: DetectionSettings = DetectionSettings(),
-        min_size_px: int = 800,
+        min_size_px: int = default_of(ModelSettings, "detector_min_size_px"),
         device: str | torch.device = "cpu",
     ) -> None:
         if not isinstance(settings, DetectionSettings):
             raise ValueError(f"settings must be a DetectionSettings, got {type(settings).__name__}")
-        if isinstance(min_size_px, bool) or not (isinstance(min_size_px, int | float) and min_size_px >= 1):
-            raise ValueError(f"min_size_px must be a number >= 1, got {min_size_px!r}")
+        _, problem = check_value(_MIN_SIZE_SETTING, min_size_px, "min_size_px")
+        if problem:
+            raise ValueError(problem)
         builder, _ = _model_entry(model_name)
         self.weights_path = detector_weights_file(model_name, weights_path)
         state_dict = read_state_dict(self.weights_path)
-        model = builder(weights=None, weights_backbone=None, min_size=int(min_size_px))
+        model = builder(weights=None, weights_backbone=None, min_size=min_size_px)
         load_state_dict_checked(model, state_dict, self.weights_path, f"torchvision {model_name}")
         self.model_name = model_name
         self.device = torch.device(device)
@@ -249,8 +221,5 @@ class TorchvisionPersonDetector:
             output["boxes"].cpu().numpy(),
             output["labels"].cpu().numpy(),
             output["scores"].cpu().numpy(),
-            score_threshold=settings.score_threshold,
-            nms_iou_threshold=settings.nms_iou_threshold,
-            max_persons=settings.max_persons,
-            min_box_size_px=settings.min_box_size_px,
+            settings,
         )

@@ -11,21 +11,25 @@ networks.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from math import inf
 
 import numpy as np
 import torch
 from torch import nn
 
-from mppe_ros.acceleration import PRECISIONS, prepare_for_inference, resolve_precision
+from mppe_ros.acceleration import prepare_for_inference
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.checkpoints import load_posenet, load_rootnet
-from mppe_ros.detection import DetectionSettings, PersonDetector, TorchvisionPersonDetector
+from mppe_ros.detection import PersonDetector, TorchvisionPersonDetector
 from mppe_ros.gpu_crop import CropSampler
 from mppe_ros.joint_sets import JointSet, get_joint_set
 from mppe_ros.postprocessing import DecodedPoses, decode_poses
+from mppe_ros.precision import PRECISIONS as PRECISIONS  # re-exported: the command line's choices
+from mppe_ros.precision import resolve_precision
 from mppe_ros.preprocessing import (
     as_bgr_image,
     compute_k_value,
@@ -35,58 +39,44 @@ from mppe_ros.preprocessing import (
     process_bbox,
 )
 from mppe_ros.results import PersonPose, PoseResult
+from mppe_ros.settings import DETECTORS as DETECTORS  # re-exported: the command line's choices
+from mppe_ros.settings import DetectionSettings, ModelSettings, check_settings, default_of, setting
 from mppe_ros.weights import DEFAULT_WEIGHTS, resolve_weights
 
 STAGES = ("detection", "crop", "rootnet", "posenet", "decoding")  # keys of PoseResult.timings_s
-DETECTORS = ("fasterrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn", "none")
 
 
 @dataclass(frozen=True)
-class PipelineConfig:
-    """Everything MppePipeline.from_config needs; validated on construction (ValueError).
+class PipelineConfig(ModelSettings):
+    """Everything MppePipeline.from_config needs: the model settings (mppe_ros.settings.ModelSettings:
+    joint_set, posenet_path, rootnet_path, detector, detector_weights_path, detector_min_size_px,
+    device, precision), the detection filtering and the library-only settings below. Every field is
+    validated on construction from its metadata (ValueError), and the precision against the device.
 
     Attributes:
-        joint_set: skeleton of the PoseNet file: "muco_21" or "h36m_18".
-        posenet_path: PoseNet checkpoint; None or "": the weights cache (mppe_ros.weights).
-        rootnet_path: RootNet checkpoint; None or "": the weights cache.
-        detector: torchvision person detector, or "none" (boxes must then be passed per call).
-        detector_weights_path: detector state_dict; None or "": torchvision's cache.
-        detection: how detections are filtered (mppe_ros.detection.DetectionSettings).
-        detector_min_size_px: shorter image side the detector resizes to, px.
-        device: "auto" (cuda when available, else cpu), "cpu", "cuda" or "cuda:N".
-        precision: network precision: "fp32" (default), "bf16", "fp16" (CUDA only) or "auto"
-            (fp16 on CUDA, bf16 on a CPU with native bfloat16, else fp32); see mppe_ros.acceleration.
+        detection: how detections are filtered (mppe_ros.settings.DetectionSettings).
         bbox_real_mm: assumed real width and height of a person box for RootNet's k, mm.
         allow_download: let mppe_ros.weights download missing files.
     """
 
-    joint_set: str = "muco_21"
-    posenet_path: str | None = None
-    rootnet_path: str | None = None
-    detector: str = "fasterrcnn_resnet50_fpn"
-    detector_weights_path: str | None = None
     detection: DetectionSettings = DetectionSettings()
-    detector_min_size_px: int = 800
-    device: str = "auto"
-    precision: str = "fp32"
-    bbox_real_mm: float = 2000.0
-    allow_download: bool = False
+    bbox_real_mm: float = setting(2000.0, "assumed real side of a person box for RootNet's k, mm", bounds=(1.0, inf))
+    allow_download: bool = setting(False, "let mppe_ros.weights download missing files")
 
     def __post_init__(self) -> None:
-        get_joint_set(self.joint_set)
-        for name, choices in (("detector", DETECTORS), ("precision", PRECISIONS)):
-            if getattr(self, name) not in choices:
-                raise ValueError(f"PipelineConfig.{name} must be one of {list(choices)}, got {getattr(self, name)!r}")
-        for name, low, high in (
-            ("detector_min_size_px", 1, float("inf")),
-            ("bbox_real_mm", 1.0, float("inf")),
-        ):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and np.isfinite(value) and low <= value <= high):
-                raise ValueError(f"PipelineConfig.{name} must be a finite number in [{low}, {high}], got {value!r}")
+        get_joint_set(self.joint_set)  # its own message lists the joint sets
+        check_settings(self)
         if not isinstance(self.detection, DetectionSettings):
             raise ValueError(f"PipelineConfig.detection must be a DetectionSettings, got {self.detection!r}")
         resolve_precision(self.precision, parse_device(self.device))
+
+    @classmethod
+    def from_settings(cls, model: ModelSettings, detection: DetectionSettings) -> PipelineConfig:
+        """The pipeline configuration of `model` (its own fields, unchanged) filtering with `detection`."""
+        return cls(
+            **{field.name: getattr(model, field.name) for field in dataclasses.fields(ModelSettings)},
+            detection=detection,
+        )
 
 
 def parse_device(device: str) -> torch.device:
@@ -142,8 +132,8 @@ class MppePipeline:
         joint_set: JointSet,
         detector: PersonDetector | None = None,
         device: str | torch.device = "cpu",
-        bbox_real_mm: float = 2000.0,
-        precision: str = "fp32",
+        bbox_real_mm: float = default_of(PipelineConfig, "bbox_real_mm"),
+        precision: str = default_of(ModelSettings, "precision"),
     ) -> None:
         joint_num = getattr(posenet, "joint_num", joint_set.joint_num)
         if joint_num != joint_set.joint_num:
