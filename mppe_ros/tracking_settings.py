@@ -7,13 +7,15 @@ node's parameter table can be generated from SETTING_RANGES and the dataclass de
 from __future__ import annotations
 
 import dataclasses
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from mppe_ros.settings import check_settings, setting
 
 
 def _setting(default: Any, low: float, high: float, doc: str) -> Any:
-    return field(default=default, metadata={"range": (low, high), "doc": doc})
+    """A mppe_ros.settings field (one validator for every settings type) with its inclusive range."""
+    return setting(default, doc, bounds=(low, high))
 
 
 @dataclass(frozen=True)
@@ -64,17 +66,7 @@ class TrackerSettings:
     )
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            low, high = f.metadata["range"]
-            kind: Any = type(f.default)  # float, int or bool: the value is checked against it below
-            if kind is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-                object.__setattr__(self, f.name, value)
-            if type(value) is not kind:
-                raise ValueError(f"TrackerSettings.{f.name} must be a {kind.__name__}, got {value!r}")
-            if kind is not bool and not (math.isfinite(value) and low <= value <= high):
-                raise ValueError(f"TrackerSettings.{f.name} must be in [{low}, {high}], got {value!r}")
+        check_settings(self)
         if self.low_score_threshold > self.high_score_threshold:
             raise ValueError(
                 f"TrackerSettings.low_score_threshold ({self.low_score_threshold}) must not exceed "
