@@ -34,7 +34,7 @@ EOF
 
 # 1. Tests (about 1-2 minutes): test/conftest.py imports nothing from ROS; these files neither.
 timeout 200 "$python" -m pytest -q -p no:cacheprovider -o addopts="" \
-  test/test_gpu_crop.py test/test_acceleration.py test/test_reference_parity.py -rs -s \
+  test/core/test_gpu_crop.py test/core/test_acceleration.py test/core/test_reference_parity.py test/core/test_pipeline.py -rs -s \
   >"$out/tests.log" 2>&1
 tests_rc=$?
 
