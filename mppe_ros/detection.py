@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
@@ -103,7 +103,7 @@ def filter_person_detections(
     labels: np.ndarray,
     scores: np.ndarray,
     settings: DetectionSettings | None = None,
-    **changes: float,
+    **changes: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep confident, large enough, non-overlapping person boxes (torchvision detector outputs).
 
@@ -211,9 +211,10 @@ class TorchvisionPersonDetector:
         if image_bgr.ndim != 3 or image_bgr.shape[2] != 3 or 0 in image_bgr.shape:
             raise ValueError(f"image_bgr must have shape [H, W, 3], got {image_bgr.shape}")
         settings = self.settings if settings is None else settings
-        self.model.roi_heads.score_thresh = settings.score_threshold
-        self.model.roi_heads.nms_thresh = settings.nms_iou_threshold
-        self.model.roi_heads.detections_per_img = DETECTIONS_CAP
+        roi_heads: Any = self.model.roi_heads  # torchvision applies its own thresholds here: ours replace them
+        roi_heads.score_thresh = settings.score_threshold
+        roi_heads.nms_thresh = settings.nms_iou_threshold
+        roi_heads.detections_per_img = DETECTIONS_CAP
         rgb = torch.from_numpy(np.ascontiguousarray(image_bgr[:, :, ::-1])).to(self.device)
         with torch.inference_mode():
             output = self.model([rgb.permute(2, 0, 1).float().div(255.0)])[0]

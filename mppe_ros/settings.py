@@ -68,7 +68,7 @@ def check_value(field: dataclasses.Field[Any], value: Any, label: str | None = N
         return value, f"{label} must be a {kind.__name__}, got {value!r} ({type(value).__name__})"
     if meta["choices"] and value not in meta["choices"]:
         return value, f"{label} must be one of {list(meta['choices'])}, got {value!r}"
-    if meta["pattern"] and not re.fullmatch(meta["pattern"][0], value):
+    if meta["pattern"] and not re.fullmatch(meta["pattern"][0], str(value)):
         return value, f"{label} must be {meta['pattern'][1]}, got {value!r}"
     return value, None
 
