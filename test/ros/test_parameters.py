@@ -14,36 +14,61 @@ from mppe_ros.ros.parameters import (
     PARAMETERS,
     PARAMETERS_BY_NAME,
     NodeConfig,
+    NodeSettings,
     declare_node_parameters,
     markdown_table,
     yaml_text,
 )
+from mppe_ros.settings import DetectionSettings, ModelSettings
 
 REPO = REPO_ROOT
 
 
-def test_table_is_pure_python():
-    # parameters.py must not import ROS at module level (it is imported without rclpy).
+def test_table_imports_neither_torch_nor_the_pipeline():
+    # `python -m mppe_ros.ros.parameters` stays cheap: the settings types are torch-free.
     import subprocess
 
     code = (
-        "import sys; sys.modules['rclpy'] = None; sys.modules['rcl_interfaces'] = None; import mppe_ros.ros.parameters"
+        "import sys, mppe_ros.ros.parameters; "
+        "assert not {'torch', 'torchvision', 'cv2', 'mppe_ros.pipeline'} & set(sys.modules), sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
 
 
-def test_yaml_keys_equal_table_keys_equal_dataclass_fields():
-    values = yaml.safe_load((REPO / "config" / "mppe.yaml").read_text())[NODE_NAME]["ros__parameters"]
-    table = [spec.name for spec in PARAMETERS]
-    fields = [field.name for field in dataclasses.fields(NodeConfig)]
-    assert list(values) == table == fields
+def test_table_is_generated_from_the_settings_types():
+    groups = {"model": ModelSettings, "detection": DetectionSettings, "node": NodeSettings}
+    assert [field.name for field in dataclasses.fields(NodeConfig)] == list(groups)
+    expected = [(field.name, group) for group, kind in groups.items() for field in dataclasses.fields(kind)]
+    assert [(spec.name, spec.group) for spec in PARAMETERS] == expected
     for spec in PARAMETERS:
-        assert values[spec.name] == spec.default and type(values[spec.name]) is type(spec.default), spec.name
-        assert getattr(NodeConfig(), spec.name) == spec.default, spec.name
+        assert NodeConfig().value(spec.name) == spec.default, spec.name
+    # The library's own types are the ones the node holds and passes on (no copies by matching names).
+    assert type(NodeConfig().model) is ModelSettings and type(NodeConfig().detection) is DetectionSettings
 
 
-def test_yaml_file_is_the_generated_text():
+def test_yaml_file_and_readme_table_are_the_generated_text():
     assert (REPO / "config" / "mppe.yaml").read_text() == yaml_text()
+    readme = (REPO / "README.md").read_text()
+    assert markdown_table() in readme, "README parameter table: paste `python -m mppe_ros.ros.parameters --markdown`"
+    values = yaml.safe_load(yaml_text())[NODE_NAME]["ros__parameters"]
+    assert list(values) == [spec.name for spec in PARAMETERS]
+    assert all(
+        values[spec.name] == spec.default and type(values[spec.name]) is type(spec.default) for spec in PARAMETERS
+    )
+
+
+def test_command_line_prints_the_generated_files():
+    import subprocess
+
+    for flag, text in (("--yaml", yaml_text()), ("--markdown", markdown_table())):
+        done = subprocess.run(
+            [sys.executable, "-m", "mppe_ros.ros.parameters", flag],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        )
+        assert done.stdout == text
 
 
 def test_every_row_is_documented_and_consistent():
@@ -57,8 +82,7 @@ def test_every_row_is_documented_and_consistent():
     dynamic = {spec.name for spec in PARAMETERS if spec.dynamic}
     assert {"score_threshold", "nms_iou_threshold", "publish_markers", "marker_lifetime_s"} <= dynamic
     assert not {"device", "posenet_path", "sync_mode", "input_reliability"} & dynamic
-    table = markdown_table()
-    assert all(f"`{spec.name}`" in table for spec in PARAMETERS)
+    assert {spec.name for spec in PARAMETERS if spec.group == "detection"} <= dynamic
 
 
 @pytest.mark.parametrize(
@@ -66,9 +90,12 @@ def test_every_row_is_documented_and_consistent():
     [
         ("score_threshold", 1.5, "[0.0, 1.0]"),
         ("score_threshold", float("nan"), "[0.0, 1.0]"),
-        ("device", "tpu", "one of"),
-        ("max_persons", 2.5, "must be a int"),
-        ("max_persons", True, "must be a int"),
+        ("device", "tpu", "'auto', 'cpu', 'cuda' or 'cuda:N'"),
+        ("joint_set", "coco", "one of ['muco_21', 'h36m_18']"),
+        ("max_persons", 2.5, "must be an integer"),
+        ("max_persons", True, "[1, 100]"),
+        ("max_persons", 101, "[1, 100]"),
+        ("detector_min_size_px", 0, ">= 1"),
         ("publish_markers", 1, "must be a bool"),
         ("sync_slop_s", 0.0, "[0.001, 10.0]"),
     ],
@@ -80,12 +107,28 @@ def test_bad_values_are_refused_with_the_parameter_name(name, value, fragment):
         NodeConfig.from_mapping({name: value})
 
 
+def test_one_range_everywhere():
+    """The node's check, the settings types and the library's constructors refuse the same values."""
+    from mppe_ros.pipeline import PipelineConfig
+
+    with pytest.raises(ValueError, match="max_persons"):
+        DetectionSettings(max_persons=101)
+    assert PARAMETERS_BY_NAME["max_persons"].check(101)
+    with pytest.raises(ValueError, match="detector_min_size_px"):
+        PipelineConfig(detector_min_size_px=0)
+    assert PipelineConfig(device="cpu", detector="none").detector_min_size_px == NodeConfig().model.detector_min_size_px
+    assert PipelineConfig(device="cuda:1", detector="none").device == "cuda:1"
+    assert PARAMETERS_BY_NAME["device"].check("cuda:1") is None
+
+
 def test_config_accepts_int_for_float_and_rejects_unknown_names():
-    assert NodeConfig.from_mapping({"sync_slop_s": 1}).sync_slop_s == 1.0
-    assert isinstance(NodeConfig(marker_scale=2).marker_scale, float)
+    assert NodeConfig.from_mapping({"sync_slop_s": 1}).node.sync_slop_s == 1.0
+    assert isinstance(NodeConfig().replace(marker_scale=2).node.marker_scale, float)
     with pytest.raises(ValueError, match="unknown parameters"):
         NodeConfig.from_mapping({"score_treshold": 0.3})
-    assert NodeConfig().replace(score_threshold=0.25).score_threshold == 0.25
+    changed = NodeConfig().replace(score_threshold=0.25, marker_scale=2.0)
+    assert changed.detection == DetectionSettings(score_threshold=0.25) and changed.node.marker_scale == 2.0
+    assert changed.model == ModelSettings()
 
 
 def test_declared_on_a_node_with_descriptors_and_overrides():
@@ -102,7 +145,8 @@ def test_declared_on_a_node_with_descriptors_and_overrides():
             parameter_overrides=[Parameter("score_threshold", value=0.3), Parameter("device", value="cpu")],
         )
         config = declare_node_parameters(node)
-        assert config.score_threshold == 0.3 and config.device == "cpu" and config.max_persons == 20
+        assert config.detection.score_threshold == 0.3 and config.model.device == "cpu"
+        assert config.detection.max_persons == 20
         descriptor = node.describe_parameter("score_threshold")
         assert descriptor.floating_point_range[0].to_value == 1.0 and not descriptor.read_only
         assert node.describe_parameter("max_persons").integer_range[0].to_value == 100
@@ -129,7 +173,7 @@ def test_out_of_range_start_value_is_an_error():
         with pytest.raises(InvalidParameterValueException):
             declare_node_parameters(node)
         bad_choice = Node("mppe_node_2", context=context, parameter_overrides=[Parameter("device", value="gpu")])
-        with pytest.raises(ValueError, match="device must be one of"):
+        with pytest.raises(ValueError, match="device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'"):
             declare_node_parameters(bad_choice)
     finally:
         rclpy.shutdown(context=context)
@@ -146,24 +190,27 @@ def test_params_file_loads_through_rcl_with_the_declared_types(tmp_path):
     try:
         args = ["--ros-args", "--params-file", str(REPO / "config" / "mppe.yaml"), "--params-file", str(changed)]
         node = Node(NODE_NAME, context=context, cli_args=args)
-        assert declare_node_parameters(node) == NodeConfig(marker_scale=2.5, sync_mode="exact")
+        assert declare_node_parameters(node) == NodeConfig().replace(marker_scale=2.5, sync_mode="exact")
         node.destroy_node()
     finally:
         rclpy.shutdown(context=context)
 
 
-def test_choices_follow_the_pipeline():
-    from mppe_ros.pipeline import DETECTORS, PRECISIONS, PipelineConfig
+def test_choices_follow_their_owners():
+    from mppe_ros.detection import DETECTOR_MODELS
+    from mppe_ros.joint_sets import JOINT_SETS
+    from mppe_ros.precision import PRECISIONS
 
-    assert PARAMETERS_BY_NAME["detector"].choices == tuple(DETECTORS)
+    assert PARAMETERS_BY_NAME["detector"].choices == (*DETECTOR_MODELS, "none")
     assert PARAMETERS_BY_NAME["precision"].choices == tuple(PRECISIONS)
-    shared = set(PipelineConfig.__dataclass_fields__) & set(PARAMETERS_BY_NAME)
-    assert {"device", "detector", "detector_min_size_px", "precision", "joint_set"} <= shared
+    assert PARAMETERS_BY_NAME["joint_set"].choices == tuple(JOINT_SETS)
 
 
-def test_detection_rows_are_the_detection_settings():
-    from mppe_ros.detection import DetectionSettings
+def test_descriptors_carry_finite_ranges_and_constraints():
+    from mppe_ros.ros.parameters import descriptor
 
-    assert NodeConfig().detection_settings() == DetectionSettings()
-    changed = NodeConfig(score_threshold=0.2, nms_iou_threshold=0.3, max_persons=4, min_box_size_px=2.0)
-    assert changed.detection_settings() == DetectionSettings(0.2, 0.3, 4, 2.0)
+    size = descriptor(PARAMETERS_BY_NAME["detector_min_size_px"])
+    assert not size.integer_range and size.additional_constraints == ">= 1" and size.read_only
+    score = descriptor(PARAMETERS_BY_NAME["score_threshold"])
+    assert score.floating_point_range[0].from_value == 0.0 and not score.read_only
+    assert "cuda:N" in descriptor(PARAMETERS_BY_NAME["device"]).additional_constraints
