@@ -57,11 +57,13 @@ class PipelineConfig(ModelSettings):
         detection: how detections are filtered (mppe_ros.settings.DetectionSettings).
         bbox_real_mm: assumed real width and height of a person box for RootNet's k, mm.
         allow_download: let mppe_ros.weights download missing files.
+        cuda_graphs: on CUDA, replay one captured CUDA graph per batch size (mppe_ros.acceleration.CudaGraphNet).
     """
 
     detection: DetectionSettings = DetectionSettings()
     bbox_real_mm: float = setting(2000.0, "assumed real side of a person box for RootNet's k, mm", bounds=(1.0, inf))
     allow_download: bool = setting(False, "let mppe_ros.weights download missing files")
+    cuda_graphs: bool = setting(False, "on CUDA, replay one captured graph per batch size (first call: capture)")
 
     def __post_init__(self) -> None:
         get_joint_set(self.joint_set)  # its own message lists the joint sets
@@ -73,10 +75,8 @@ class PipelineConfig(ModelSettings):
     @classmethod
     def from_settings(cls, model: ModelSettings, detection: DetectionSettings) -> PipelineConfig:
         """The pipeline configuration of `model` (its own fields, unchanged) filtering with `detection`."""
-        return cls(
-            **{field.name: getattr(model, field.name) for field in dataclasses.fields(ModelSettings)},
-            detection=detection,
-        )
+        fields = {field.name: getattr(model, field.name) for field in dataclasses.fields(ModelSettings)}
+        return cls(**fields, detection=detection)
 
 
 def parse_device(device: str) -> torch.device:
@@ -118,7 +118,9 @@ class MppePipeline:
             None: every call must then pass boxes.
         device: torch device the networks run on.
         bbox_real_mm: assumed real person box side for k, mm.
-        precision: "fp32", "bf16", "fp16" (CUDA) or "auto" (mppe_ros.acceleration.resolve_precision).
+        precision: "fp32", "bf16", "fp16" (CUDA) or "auto" (mppe_ros.precision.resolve_precision).
+        cuda_graphs: on CUDA, each network replays a captured CUDA graph per batch size (one launch instead
+            of ~300; the first frame of each new person count captures); ignored on the CPU.
 
     The networks are not changed: copies are prepared for inference (BatchNorm folded, channels-last,
     `precision`; mppe_ros.acceleration.prepare_for_inference). On CUDA the crops are cut on the GPU
@@ -134,6 +136,7 @@ class MppePipeline:
         device: str | torch.device = "cpu",
         bbox_real_mm: float = default_of(PipelineConfig, "bbox_real_mm"),
         precision: str = default_of(ModelSettings, "precision"),
+        cuda_graphs: bool = default_of(PipelineConfig, "cuda_graphs"),
     ) -> None:
         joint_num = getattr(posenet, "joint_num", joint_set.joint_num)
         if joint_num != joint_set.joint_num:
@@ -143,8 +146,8 @@ class MppePipeline:
         self.device = torch.device(device)
         self.precision = precision
         dtype = resolve_precision(precision, self.device)
-        self.posenet = prepare_for_inference(posenet, self.device, precision)
-        self.rootnet = prepare_for_inference(rootnet, self.device, precision)
+        self.posenet = prepare_for_inference(posenet, self.device, precision, cuda_graphs=cuda_graphs)
+        self.rootnet = prepare_for_inference(rootnet, self.device, precision, cuda_graphs=cuda_graphs)
         self.crop_sampler = CropSampler(self.device, dtype) if self.device.type == "cuda" else None
         self.joint_set = joint_set
         self.detector = detector
@@ -187,6 +190,7 @@ class MppePipeline:
             device=device,
             bbox_real_mm=cfg.bbox_real_mm,
             precision=cfg.precision,
+            cuda_graphs=cfg.cuda_graphs,
         )
 
     def __call__(

@@ -20,11 +20,12 @@ from ros_harness import BOXES, CX, CY, FRAME, FX, FY, camera_info, image_msg, sa
 from visualization_msgs.msg import Marker
 
 from mppe_ros.camera import PinholeCamera
-from mppe_ros.detection import DetectionSettings
 from mppe_ros.joint_sets import MUCO_21
-from mppe_ros.ros import node as node_module
-from mppe_ros.ros.node import MARKERS_TOPIC, POSES_TOPIC, StartupError, build_pipeline
+from mppe_ros.ros import frames as frames_module
+from mppe_ros.ros.node import MARKERS_TOPIC, POSES_TOPIC, StartupError
 from mppe_ros.ros.parameters import NodeConfig
+from mppe_ros.ros.startup import build_pipeline
+from mppe_ros.settings import DetectionSettings
 
 context, pipeline = ros_harness.context, ros_harness.pipeline  # fixtures
 REPO = REPO_ROOT
@@ -101,8 +102,8 @@ def test_nobody_gives_an_empty_array_and_deleteall(context, pipeline):
 
 def test_markers_only_built_for_subscribers_and_runtime_parameters(context, pipeline, monkeypatch):
     built = []
-    real = node_module.poses_to_markers
-    monkeypatch.setattr(node_module, "poses_to_markers", lambda *a, **k: built.append(k or a) or real(*a, **k))
+    real = frames_module.poses_to_markers
+    monkeypatch.setattr(frames_module, "poses_to_markers", lambda *a, **k: built.append(k or a) or real(*a, **k))
     mppe, harness = start(context, pipeline, boxes=BOXES[:1], markers=False)
     try:
         header = stamp_header(20)
@@ -112,11 +113,11 @@ def test_markers_only_built_for_subscribers_and_runtime_parameters(context, pipe
         # Run-time changes: accepted for dynamic parameters, refused out of range or read-only.
         results = mppe.set_parameters([Parameter("marker_scale", value=3.0), Parameter("score_threshold", value=0.2)])
         assert all(r.successful for r in results)
-        assert mppe.config.marker_scale == 3.0 and mppe.config.score_threshold == 0.2
+        assert mppe.config.node.marker_scale == 3.0 and mppe.config.detection.score_threshold == 0.2
         assert not mppe.set_parameters([Parameter("score_threshold", value=1.5)])[0].successful
         assert not mppe.set_parameters([Parameter("device", value="cuda")])[0].successful
         assert not mppe.set_parameters([Parameter("joint_set", value="nope")])[0].successful
-        assert mppe.config.score_threshold == 0.2
+        assert mppe.config.detection.score_threshold == 0.2
     finally:
         harness.close()
         mppe.destroy_node()
@@ -262,4 +263,4 @@ def test_cuda_requested_without_cuda_is_a_startup_error():
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     with pytest.raises(StartupError, match="device:=cpu"):
-        build_pipeline(NodeConfig(device="cuda"))
+        build_pipeline(NodeConfig.from_mapping({"device": "cuda"}))

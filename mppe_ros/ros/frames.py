@@ -1,0 +1,154 @@
+"""One frame through the node: convert, check, infer with the frame's settings snapshot, publish.
+
+Bad input (an unsupported encoding, a malformed image, unusable intrinsics) is counted in NodeStats
+and logged per kind of problem (throttled; an unsupported encoding once per encoding); the frame is
+skipped. Anything else a frame raises is left to the caller (the node's worker counts it).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sensor_msgs.msg import CameraInfo, Image
+from visualization_msgs.msg import MarkerArray
+
+from mppe_ros.camera import CameraIntrinsicsError, PinholeCamera
+from mppe_ros.msg import PersonPose3DArray
+from mppe_ros.ros.conversions import ImageFormatError, UnsupportedEncodingError, image_to_bgr, result_to_msg
+from mppe_ros.ros.markers import poses_to_markers
+from mppe_ros.ros.node_log import ThrottledLog
+from mppe_ros.ros.parameters import NodeConfig
+
+_NUMBERS = re.compile(r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?|\b(?:nan|inf)\b", re.IGNORECASE)
+# Injected boxes (tests, demo): an [N, 4] array for every frame, or a function of the Image message
+# returning boxes or (boxes, scores). None: the pipeline's detector.
+BoxesSource = Callable[[Image], Any] | np.ndarray | None
+
+
+@dataclass
+class NodeStats:
+    """Counters since start-up (read them from any thread; the node only increments them)."""
+
+    images_received: int = 0
+    camera_infos_received: int = 0
+    pairs_received: int = 0
+    frames_processed: int = 0
+    frames_skipped: int = 0  # a newer pair replaced it before inference was free
+    unsupported_encoding: int = 0
+    bad_image: int = 0
+    bad_camera_info: int = 0  # zero/NaN intrinsics, size mismatch, unsupported distortion model
+    pipeline_errors: int = 0  # anything else a frame raised (logged with its type)
+    last_processing_s: float = 0.0  # conversion + inference + publishing of the last frame
+    last_latency_s: float = 0.0  # pair received -> poses published
+
+    def count(self, name: str) -> None:
+        """Add one to the counter `name`."""
+        setattr(self, name, getattr(self, name) + 1)
+
+
+def problem_kind(counter: str, error: Exception) -> str:
+    """Throttle key of a bad frame: its counter, type and message with the numbers taken out.
+
+    "fx must be > 0, got nan" and "... got -3.0" are one kind; "all zeros" is another, so every
+    kind of problem in a mixed stream gets its own log line (each at most once per log_period_s).
+    """
+    return f"{counter}:{type(error).__name__}:{_NUMBERS.sub('#', str(error))}"
+
+
+class FramePublisher:
+    """The node's two outputs; nothing is published once `close` was called (destroy_node)."""
+
+    def __init__(self, poses: Any, markers: Any) -> None:
+        self.poses, self.markers = poses, markers
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def markers_wanted(self) -> bool:
+        """Whether someone subscribes to the markers (they are only built then)."""
+        return bool(self.markers.get_subscription_count() > 0)
+
+    def publish(self, poses: PersonPose3DArray, markers: MarkerArray | None) -> bool:
+        """Publish both (markers when given); False when closed."""
+        with self._lock:
+            if self.closed:
+                return False
+            self.poses.publish(poses)
+            if markers is not None:
+                self.markers.publish(markers)
+            return True
+
+    def close(self) -> None:
+        """Publish nothing from now on (waits for a publication in progress)."""
+        with self._lock:
+            self.closed = True
+
+
+class FrameHandler:
+    """Processes one synchronized pair with one NodeConfig snapshot (called by the node's worker).
+
+    Args:
+        pipeline: an MppePipeline (or any callable with its signature).
+        boxes: injected person boxes (BoxesSource); None: the pipeline's detector.
+        stats: the node's counters.
+        log: the node's throttled log.
+        publisher: the node's outputs.
+    """
+
+    def __init__(
+        self, pipeline: Any, boxes: BoxesSource, stats: NodeStats, log: ThrottledLog, publisher: FramePublisher
+    ) -> None:
+        self.pipeline, self.boxes, self.stats, self.log, self.publisher = pipeline, boxes, stats, log, publisher
+
+    def __call__(self, image_msg: Image, info_msg: CameraInfo, received_s: float, cfg: NodeConfig) -> None:
+        start_s = time.monotonic()
+        try:
+            image = image_to_bgr(image_msg)
+            camera = PinholeCamera.from_camera_info(info_msg, use_projection=cfg.node.use_rectified)
+            camera.check_image_size(image.shape[1], image.shape[0])
+        except (UnsupportedEncodingError, ImageFormatError, CameraIntrinsicsError) as error:
+            self.skip(error)
+            return
+        if not image_msg.header.frame_id:
+            self.log.warning(
+                "frame_id", "the image header has an empty frame_id: outputs copy it, RViz cannot place them", once=True
+            )
+        boxes, scores = self.boxes_for(image_msg)
+        result = self.pipeline(image, camera, boxes_xywh=boxes, scores=scores, detection=cfg.detection)
+        poses = result_to_msg(result, image_msg.header)
+        markers = None
+        if cfg.node.publish_markers and self.publisher.markers_wanted():
+            markers = poses_to_markers(result, image_msg.header, cfg.node.marker_lifetime_s, cfg.node.marker_scale)
+        if not self.publisher.publish(poses, markers):
+            return
+        end_s = time.monotonic()
+        self.stats.last_processing_s, self.stats.last_latency_s = end_s - start_s, end_s - received_s
+        self.stats.frames_processed += 1
+
+    def skip(self, error: ValueError) -> None:
+        """Count and log a frame that cannot be processed (an unsupported encoding once per encoding)."""
+        if isinstance(error, UnsupportedEncodingError):
+            self.stats.count("unsupported_encoding")
+            self.log.error(f"encoding:{error.encoding}", f"{error}; these frames are skipped", once=True)
+            return
+        counter = "bad_image" if isinstance(error, ImageFormatError) else "bad_camera_info"
+        self.stats.count(counter)
+        self.log.warning(
+            problem_kind(counter, error), f"frame skipped ({counter}): {error} [{getattr(self.stats, counter)} so far]"
+        )
+
+    def has_detector(self) -> bool:
+        """Whether the pipeline finds persons itself."""
+        return getattr(self.pipeline, "detector", None) is not None
+
+    def boxes_for(self, image_msg: Image) -> tuple[Any, Any]:
+        """(boxes, scores) to pass for this frame: injected ones, none (the detector's) or no box at all."""
+        if self.boxes is None:  # no detector and nothing injected: nobody can be seen
+            return (None, None) if self.has_detector() else (np.zeros((0, 4)), None)
+        value = self.boxes(image_msg) if callable(self.boxes) else self.boxes
+        return value if isinstance(value, tuple) else (value, None)

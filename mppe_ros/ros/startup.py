@@ -1,0 +1,37 @@
+"""The node's start-up: building the pipeline its parameters name, and the errors that end the node."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mppe_ros.ros.parameters import NodeConfig
+
+
+class StartupError(RuntimeError):
+    """The node cannot start (weights, device, parameters); the message says what to do."""
+
+
+class WorkerStoppedError(RuntimeError):
+    """The inference thread ended while the node was running (raised in the executor)."""
+
+
+def build_pipeline(config: NodeConfig) -> Any:
+    """The MppePipeline named by the parameters; StartupError with one actionable message otherwise."""
+    import torch
+
+    from mppe_ros.checkpoints import CheckpointError
+    from mppe_ros.pipeline import MppePipeline, PipelineConfig
+    from mppe_ros.weights import WeightsNotFoundError
+
+    device = config.model.device
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise StartupError(
+            f"device {device!r} requested but torch sees no CUDA GPU (torch.cuda.is_available() is False); "
+            "set the parameter device:=cpu (or auto), or install a CUDA build of torch with a working driver"
+        )
+    try:
+        return MppePipeline.from_config(PipelineConfig.from_settings(config.model, config.detection))
+    except (WeightsNotFoundError, CheckpointError, ValueError) as error:
+        raise StartupError(str(error)) from None
+    except RuntimeError as error:  # torch cannot use the device
+        raise StartupError(f"device {device!r} is not usable: {error}; try device:=cpu") from None
