@@ -84,7 +84,7 @@ def image_to_bgr(msg: Any, use_cv_bridge: bool = True) -> np.ndarray:
         UnsupportedEncodingError: unknown encoding.
         ImageFormatError: zero size, step shorter than a row, or data shorter than step * height.
     """
-    channels, depth, _ = _layout(msg)
+    channels, bytes_per_channel, _ = _layout(msg)
     if use_cv_bridge and cv_bridge_works():
         native = _cv_bridge().imgmsg_to_cv2(msg, desired_encoding="passthrough")
         native = np.asarray(native).reshape(msg.height, msg.width, channels)
@@ -98,9 +98,9 @@ def _layout(msg: Any) -> tuple[int, int, int | None]:
     encoding = msg.encoding
     if encoding not in ENCODINGS:
         raise UnsupportedEncodingError(encoding)
-    channels, depth, code = ENCODINGS[encoding]
+    channels, bytes_per_channel, code = ENCODINGS[encoding]
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
-    row_bytes = width * channels * depth
+    row_bytes = width * channels * bytes_per_channel
     if height <= 0 or width <= 0:
         raise ImageFormatError(f"image size must be > 0, got {width}x{height} ({encoding})")
     if encoding in ("yuv422", "uyvy", "yuv422_yuy2", "yuyv") and width % 2:
@@ -112,16 +112,16 @@ def _layout(msg: Any) -> tuple[int, int, int | None]:
             f"image data has {len(msg.data)} B, expected step * height = {step} * {height} = {step * height} B "
             f"({width}x{height} {encoding})"
         )
-    return channels, depth, code
+    return channels, bytes_per_channel, code
 
 
 def decode_native(msg: Any) -> np.ndarray:
     """The image as stored, honouring step and byte order: [H, W, C] uint8 or native-endian uint16."""
-    channels, depth, _ = _layout(msg)
+    channels, bytes_per_channel, _ = _layout(msg)
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
     raw = np.frombuffer(memoryview(msg.data), dtype=np.uint8, count=step * height)
-    rows = raw.reshape(height, step)[:, : width * channels * depth]
-    if depth == 1:
+    rows = raw.reshape(height, step)[:, : width * channels * bytes_per_channel]
+    if bytes_per_channel == 1:
         return np.array(rows, copy=True).reshape(height, width, channels)
     dtype = np.dtype(">u2" if msg.is_bigendian else "<u2")
     samples = np.ascontiguousarray(rows).view(dtype).astype(np.uint16)
@@ -129,9 +129,9 @@ def decode_native(msg: Any) -> np.ndarray:
 
 
 def native_to_bgr(native: np.ndarray, encoding: str) -> np.ndarray:
-    """[H, W, C] array in `encoding`'s channel order and depth -> BGR uint8 [H, W, 3]."""
-    channels, depth, code = ENCODINGS[encoding]
-    if depth == 2:
+    """[H, W, C] array in `encoding`'s channel order (uint8, or uint16 for 16-bit encodings) -> BGR uint8 [H, W, 3]."""
+    channels, bytes_per_channel, code = ENCODINGS[encoding]
+    if bytes_per_channel == 2:
         native = np.rint(native.astype(np.float32) * (1.0 / 257.0)).astype(np.uint8)
     native = native.reshape(native.shape[0], native.shape[1], channels)
     if code is None:

@@ -135,21 +135,19 @@ class LatestOnly:
     """One-slot mailbox from the synchronizer callback to the inference thread: never a backlog.
 
     `put` (called under the synchronizer's lock) only stores the item, replacing one that was not
-    taken yet; `take` (the inference thread) waits for the newest item. `replaced` counts items that
-    were overwritten before being taken, i.e. frames skipped because inference was busy.
+    taken yet, and says so (the caller counts the skipped frame); `take` (the inference thread) waits
+    for the newest item.
     """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._item: Any = None
         self._closed = False
-        self.replaced = 0
 
     def put(self, item: Any) -> bool:
         """Store `item` as the newest; True when it replaced an item that was never taken."""
         with self._cond:
             replaced = self._item is not None
-            self.replaced += replaced
             self._item = item
             self._cond.notify()
             return replaced

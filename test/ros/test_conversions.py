@@ -147,9 +147,11 @@ def fake_cv_bridge(monkeypatch):
         class CvBridge:
             def imgmsg_to_cv2(self, msg, desired_encoding="passthrough"):
                 if mode == "broken":  # ignores step, like PyPI cv-bridge
-                    channels, depth, _ = ENCODINGS[msg.encoding]
-                    raw = np.frombuffer(bytes(msg.data), np.uint8)[: msg.height * msg.width * channels * depth]
-                    return raw.reshape(msg.height, msg.width, channels * depth)
+                    channels, bytes_per_channel, _ = ENCODINGS[msg.encoding]
+                    raw = np.frombuffer(bytes(msg.data), np.uint8)[
+                        : msg.height * msg.width * channels * bytes_per_channel
+                    ]
+                    return raw.reshape(msg.height, msg.width, channels * bytes_per_channel)
                 CvBridge.calls += 1
                 return conversions.decode_native(msg)
 
