@@ -10,12 +10,13 @@ Arguments:
     camera_info     its CameraInfo topic (same stamps as the images).
     use_rectified   true when `image` is rectified (image_rect): intrinsics from P instead of K.
     params_file     parameter file (default: this package's config/mppe.yaml).
-    device          auto | cpu | cuda.
+    device          auto | cpu | cuda | cuda:N (checked by the node, like every parameter).
     rviz            true | false: also start RViz with config/mppe.rviz.
     fixed_frame     RViz fixed frame: the camera's optical frame (the images' header.frame_id).
 
 Every other parameter comes from params_file (see config/mppe.yaml); only the arguments above are
-set here, so each parameter is declared and documented in one place (mppe_ros/parameters.py).
+set here, so each parameter is declared and documented in one place (its settings type, see
+mppe_ros/ros/parameters.py).
 """
 
 from launch.actions import DeclareLaunchArgument
@@ -51,7 +52,7 @@ def generate_launch_description() -> LaunchDescription:
             description="mppe_node parameter file",
         ),
         DeclareLaunchArgument(
-            "device", default_value="auto", choices=["auto", "cpu", "cuda"], description="inference device"
+            "device", default_value="auto", description="inference device: auto, cpu, cuda or cuda:N"
         ),
         DeclareLaunchArgument("rviz", default_value="true", choices=["true", "false"], description="start RViz"),
         DeclareLaunchArgument(
