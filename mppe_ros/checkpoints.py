@@ -249,23 +249,3 @@ def save_official_checkpoint(model: nn.Module, path: PathLike, epoch: int = 0) -
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-
-
-def write_untrained_checkpoints(folder: PathLike, joint_num: int = 21) -> tuple[Path, Path]:
-    """Seeded random PoseNet and RootNet in the released file format, for installation checks.
-
-    RootNet's depth layer is set to gamma = 1 (depth = k), so distances have a plausible scale
-    instead of the ~1e5 m that untrained weights give. The poses are meaningless.
-
-    Returns:
-        (posenet_path, rootnet_path) inside `folder`.
-    """
-    torch.manual_seed(0)
-    posenet, rootnet = build_posenet(joint_num), build_rootnet()
-    with torch.no_grad():
-        rootnet.root.depth_layer.weight.zero_()
-        rootnet.root.depth_layer.bias.fill_(1.0)
-    paths = Path(folder) / "posenet_untrained.pth.tar", Path(folder) / "rootnet_untrained.pth.tar"
-    save_official_checkpoint(posenet, paths[0])
-    save_official_checkpoint(rootnet, paths[1])
-    return paths

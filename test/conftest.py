@@ -1,4 +1,4 @@
-"""Shared test set-up: DDS isolation and official-format weights with random values."""
+"""Shared test set-up: DDS isolation, official-format weights with synthetic values, a random detector."""
 
 from __future__ import annotations
 
@@ -33,18 +33,12 @@ def child_env() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def official_weights(tmp_path_factory) -> dict[str, Path]:
-    """PoseNet (MuCo, 21 joints) and RootNet files in the released format, seeded random values."""
-    import torch
+    """PoseNet (MuCo, 21 joints) and RootNet files in the released format: the one synthetic recipe
+    (mppe_ros.testing.synthetic.trained_like_weights, seeded, BatchNorm calibrated)."""
+    from mppe_ros.testing.synthetic import trained_like_weights
 
-    from mppe_ros.checkpoints import save_official_checkpoint
-    from mppe_ros.networks import build_posenet, build_rootnet
-
-    folder = tmp_path_factory.mktemp("official_weights")
-    torch.manual_seed(0)
-    paths = {"posenet": folder / "snapshot_24.pth.tar", "rootnet": folder / "snapshot_18.pth.tar"}
-    save_official_checkpoint(build_posenet(21), paths["posenet"], epoch=24)
-    save_official_checkpoint(build_rootnet(), paths["rootnet"], epoch=18)
-    return paths
+    posenet, rootnet = trained_like_weights(tmp_path_factory.mktemp("official_weights"))
+    return {"posenet": posenet, "rootnet": rootnet}
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,7 @@
-"""Shared helpers for the inference-core tests: demo constants, small nets, ground-truth scenes."""
+"""Shared helpers for the inference-core tests: demo constants, cameras, stub nets, ground-truth scenes.
+
+Synthetic frames, boxes and weights come from mppe_ros.testing.synthetic (shared with the benchmarks).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import torch
 from torch import nn
 
 from mppe_ros.camera import PinholeCamera
-from mppe_ros.networks import DEPTH_DIM, HEATMAP_SIZE, INPUT_SIZE_PX, PoseNet, RootNet, build_posenet, build_rootnet
+from mppe_ros.networks import DEPTH_DIM, HEATMAP_SIZE, INPUT_SIZE_PX
 from mppe_ros.preprocessing import crop_affine, process_bbox
 
 # The official demo (3dmppe.md §5): 640x392 image, f = 1500 px, principal point at the centre.
@@ -40,37 +43,6 @@ RAW_CAMERA = PinholeCamera(
     distortion=(-0.28, 0.09, 0.001, -0.0015, -0.01),
     rectified=False,
 )
-
-
-def random_nets(seed: int = 0, gamma: float = 1.1) -> tuple[PoseNet, RootNet]:
-    """Seeded random PoseNet (21 joints) and RootNet with output layers scaled to trained-like ranges.
-
-    Untrained weights give heatmap logits of ~1e3 (softmax collapses on one cell, so 1e-7 relative
-    differences between conv algorithms move joints by whole cells) and gamma ~1e4 (depths of ~1e8
-    mm, where float32 has no sub-mm resolution). PoseNet's final layer and RootNet's xy layer are
-    scaled by 0.1 and the depth layer by 1e-6 (gamma ~`gamma`, still image-dependent).
-    """
-    torch.manual_seed(seed)
-    posenet, rootnet = build_posenet(21), build_rootnet()
-    with torch.no_grad():
-        for layer in (posenet.head.final_layer, rootnet.root.xy_layer):
-            layer.weight.mul_(0.1)
-            layer.bias.mul_(0.1)
-        rootnet.root.depth_layer.weight.mul_(1e-6)
-        rootnet.root.depth_layer.bias.fill_(gamma)
-    return posenet, rootnet
-
-
-def make_image(width: int, height: int, seed: int = 0) -> np.ndarray:
-    """A uint8 BGR image with gradients, blocks and noise (structure for random nets to react to)."""
-    rng = np.random.default_rng(seed)
-    v, u = np.mgrid[0:height, 0:width]
-    image = np.stack([u * 255 // max(width - 1, 1), v * 255 // max(height - 1, 1), (u + v) % 256], axis=2)
-    for _ in range(12):
-        x, y = rng.integers(0, width), rng.integers(0, height)
-        image[y : y + 40, x : x + 30] = rng.integers(0, 256, 3)
-    image = image + rng.integers(-20, 21, image.shape)
-    return np.clip(image, 0, 255).astype(np.uint8)
 
 
 def skeletons_mm(count: int, joint_num: int = 21, seed: int = 0) -> np.ndarray:

@@ -20,6 +20,7 @@ from visualization_msgs.msg import MarkerArray
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.msg import PersonPose3DArray
 from mppe_ros.ros.conversions import bgr_to_image_msg
+from mppe_ros.testing import messages
 
 WIDTH, HEIGHT = 160, 120
 FX, FY, CX, CY = 150.0, 155.0, 82.0, 58.0
@@ -46,12 +47,8 @@ def stamp_header(seconds: int, nanoseconds: int = 0, frame_id: str = FRAME) -> H
 
 
 def camera_info(header: Header, fx: float = FX, fy: float = FY, width: int = WIDTH, height: int = HEIGHT) -> CameraInfo:
-    info = CameraInfo(header=header, width=width, height=height, distortion_model="plumb_bob")
-    info.k = [fx, 0.0, CX, 0.0, fy, CY, 0.0, 0.0, 1.0]
-    info.p = [fx, 0.0, CX, 0.0, 0.0, fy, CY, 0.0, 0.0, 0.0, 1.0, 0.0]
-    info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
-    info.d = [0.0] * 5
-    return info
+    """The test camera's CameraInfo (mppe_ros.testing.messages), with fx, fy or the size changed if given."""
+    return messages.camera_info(header, fx, fy, CX, CY, width, height)
 
 
 def image_msg(header: Header, image: np.ndarray | None = None) -> Image:

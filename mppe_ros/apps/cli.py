@@ -20,9 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mppe_ros.bench import benchmark
+from mppe_ros.bench import arguments as bench_arguments
 from mppe_ros.camera import PinholeCamera
-from mppe_ros.checkpoints import write_untrained_checkpoints
 from mppe_ros.joint_sets import JOINT_SETS, get_joint_set
 from mppe_ros.overlay import draw_skeletons
 from mppe_ros.pipeline import DETECTORS, PRECISIONS, MppePipeline, PipelineConfig
@@ -79,8 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     weights.set_defaults(handler=run_weights)
 
     bench = commands.add_parser("bench", help="per-stage speed against the official per-person pipeline")
-    benchmark.add_arguments(bench)
-    bench.set_defaults(handler=benchmark.main)
+    bench_arguments.add_arguments(bench)
+    bench.set_defaults(handler=run_bench)
     return parser
 
 
@@ -110,7 +109,9 @@ def run_infer(args: argparse.Namespace) -> int:
         if args.untrained:
             sys.stderr.write(UNTRAINED_WARNING + "\n")
             joint_num = get_joint_set(args.joint_set).joint_num
-            posenet_path, rootnet_path = write_untrained_checkpoints(Path(temp_dir), joint_num)
+            from mppe_ros.testing.synthetic import trained_like_weights  # the tests' and benchmarks' recipe
+
+            posenet_path, rootnet_path = map(str, trained_like_weights(Path(temp_dir), joint_num))
         config = PipelineConfig(
             joint_set=args.joint_set,
             posenet_path=posenet_path,
@@ -157,6 +158,13 @@ def print_summary(result: PoseResult) -> None:
         print(f"  #{index}: score {person.score:.2f}, root x {x_m:+.3f} y {y_m:+.3f} z {z_m:.3f} m, "
               f"box {np.round(person.box_xywh_px, 1).tolist()}")  # fmt: skip
     print("  time: " + ", ".join(f"{stage} {seconds * 1000:.1f} ms" for stage, seconds in result.timings_s.items()))
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """`mppe-ros bench`: the benchmark stack is imported only here, not for `infer` or `weights`."""
+    from mppe_ros.bench import benchmark
+
+    return benchmark.main(args)
 
 
 def run_weights(args: argparse.Namespace) -> int:

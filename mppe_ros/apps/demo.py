@@ -43,9 +43,10 @@ from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from mppe_ros.msg import PersonPose3DArray
+from mppe_ros.overlay import PERSON_COLORS, draw_poses
 from mppe_ros.ros.conversions import bgr_to_image_msg, message_to_dict
-from mppe_ros.ros.markers import PERSON_COLORS
 from mppe_ros.ros.node import MppeNode, StartupError
+from mppe_ros.testing.messages import camera_info as synthetic_camera_info
 
 WIDTH, HEIGHT, FX, FY = 640, 480, 600.0, 600.0
 FRAME_ID = "camera_optical_frame"
@@ -89,13 +90,8 @@ def _draw_figure(image: np.ndarray, x: int, y: int, w: int, h: int) -> None:
 
 
 def camera_info(header: Header) -> CameraInfo:
-    info = CameraInfo(header=header, width=WIDTH, height=HEIGHT, distortion_model="plumb_bob")
-    cx, cy = (WIDTH - 1) / 2, (HEIGHT - 1) / 2
-    info.k = [FX, 0.0, cx, 0.0, FY, cy, 0.0, 0.0, 1.0]
-    info.p = [FX, 0.0, cx, 0.0, 0.0, FY, cy, 0.0, 0.0, 0.0, 1.0, 0.0]
-    info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
-    info.d = [0.0] * 5
-    return info
+    """The player's CameraInfo: fx = fy = 600 px, principal point at the image centre."""
+    return synthetic_camera_info(header, FX, FY, (WIDTH - 1) / 2, (HEIGHT - 1) / 2, WIDTH, HEIGHT)
 
 
 class Player(Node):
@@ -127,20 +123,16 @@ class Recorder(Node):
 
 def draw_message(image: np.ndarray, msg: PersonPose3DArray, note: str = "") -> np.ndarray:
     """The 2D skeletons of a PersonPose3DArray (joints_px, bones) with id and distance labels."""
-    out = image.copy()
-    for person in msg.persons:
-        colour = tuple(int(255 * c) for c in PERSON_COLORS[person.id % len(PERSON_COLORS)][::-1])
-        points = [(int(round(p.x)), int(round(p.y))) for p in person.joints_px]
-        for a, b in zip(msg.bone_a, msg.bone_b, strict=True):
-            cv2.line(out, points[a], points[b], colour, 3, cv2.LINE_AA)
-        for point in points:
-            cv2.circle(out, point, 4, colour, -1, cv2.LINE_AA)
-        x, y = int(person.box_xywh_px[0]), int(person.box_xywh_px[1])
-        distance_m = float(np.linalg.norm([person.root.x, person.root.y, person.root.z]))
-        cv2.putText(out, f"{person.id}: {distance_m:.2f} m", (x + 4, y + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, colour, 2)
-    if note:
-        cv2.putText(out, note.split(",")[0], (8, HEIGHT - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 255), 2)
-    return out
+    persons = msg.persons
+    return draw_poses(
+        image,
+        np.array([person.box_xywh_px for person in persons], dtype=np.float64).reshape(-1, 4),
+        np.array([[(p.x, p.y) for p in person.joints_px] for person in persons]).reshape(len(persons), -1, 2),
+        np.array([(person.root.x, person.root.y, person.root.z) for person in persons]).reshape(-1, 3),
+        list(zip(msg.bone_a, msg.bone_b, strict=True)),
+        person_ids=[person.id for person in persons],
+        note=note.split(",")[0],
+    )
 
 
 def plot_3d(msg: PersonPose3DArray, path: Path, note: str = "") -> None:
@@ -179,9 +171,9 @@ def plot_3d(msg: PersonPose3DArray, path: Path, note: str = "") -> None:
 
 
 def _untrained_weights(folder: Path) -> dict[str, str]:
-    from mppe_ros.checkpoints import write_untrained_checkpoints
+    from mppe_ros.testing.synthetic import trained_like_weights  # the tests' and benchmarks' recipe
 
-    posenet_path, rootnet_path = write_untrained_checkpoints(folder, joint_num=21)
+    posenet_path, rootnet_path = trained_like_weights(folder, joint_num=21)
     return {"posenet_path": str(posenet_path), "rootnet_path": str(rootnet_path)}
 
 

@@ -28,86 +28,39 @@ import argparse
 import copy
 import json
 import os
-import platform
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from mppe_ros import host_memory
-from mppe_ros.acceleration import (
-    NATIVE_BF16_OVERRIDE_ENV,
-    PRECISIONS,
-    cpu_flags,
-    cpu_has_native_bf16,
-    prepare_for_inference,
-    resolve_precision,
-)
+from mppe_ros.bench import arguments
 from mppe_ros.bench import report as bench_report
 from mppe_ros.bench import soak as bench_soak
+from mppe_ros.bench.ablation import ablation
+from mppe_ros.bench.machine import machine_info
 from mppe_ros.bench.measure import (
     DETECTOR_PERSONS,
     FOCAL_PX,
     FixedBoxesDetector,
     RosEdge,
-    TimedNet,
-    ablation,
     accuracy,
-    count_flops,
-    gemm_flops_per_s,
     measure_config,
     parity_vs_official,
-    person_boxes,
     random_detector,
-    synthetic_frame,
-    trained_like_weights,
 )
+from mppe_ros.bench.throughput import count_flops, gemm_flops_per_s
+from mppe_ros.bench.timing import TimedNet
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.checkpoints import load_posenet, load_rootnet
 from mppe_ros.joint_sets import get_joint_set
 from mppe_ros.pipeline import MppePipeline
+from mppe_ros.precision import cpu_has_native_bf16, resolve_precision
 from mppe_ros.testing.reference import OfficialPipeline
+from mppe_ros.testing.synthetic import person_boxes, synthetic_frame, trained_like_weights
 
 SCHEMA = "mppe_ros.bench.benchmark/1"
-DEFAULT_PERSONS = (1, 5, 10, 20)
-DEFAULT_SIZES = ((640, 480), (1280, 720))
-
-
-# --- the run ---------------------------------------------------------------------------------------
-
-
-def machine_info() -> dict[str, Any]:
-    """CPU model and features, thread count, library versions, GPU, load average."""
-    import cv2
-
-    model = next((line.split(":", 1)[1].strip() for line in _cpuinfo_lines() if line.startswith("model name")), None)
-    info = {
-        "cpu_model": model or platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "cpu_features": sorted(flag for flag in cpu_flags() if flag.startswith(("avx", "amx", "fma"))),
-        "cpu_native_bf16": cpu_has_native_bf16(),
-        "cpu_native_bf16_override": os.environ.get(NATIVE_BF16_OVERRIDE_ENV) or None,  # set: the flags were not used
-        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "opencv": cv2.__version__,
-        "numpy": np.__version__,
-        "cuda_device": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-        "load_average_start": list(os.getloadavg()),
-        "malloc_settings": list(host_memory.applied),  # set by the entry point (mppe_ros.apps.entry_points)
-    }
-    return info
-
-
-def _cpuinfo_lines() -> list[str]:
-    try:
-        return Path("/proc/cpuinfo").read_text(errors="replace").splitlines()
-    except OSError:
-        return []
 
 
 def _variants(device: torch.device, args: argparse.Namespace, notes: list[str]) -> list[tuple[str, bool]]:
@@ -137,7 +90,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """All measurements of one `mppe-ros bench` run, as the JSON document."""
     if args.threads:
         torch.set_num_threads(args.threads)
-    document: dict[str, Any] = {"schema": SCHEMA, "machine": machine_info(), "settings": _settings(args)}
+    document: dict[str, Any] = {"schema": SCHEMA, "machine": machine_info(), "settings": arguments.settings(args)}
     document.update(runs=[], gemm=[], accuracy=[], parity_vs_official=[], ablation=[], notes=[])
     with tempfile.TemporaryDirectory(prefix="mppe_bench_") as temp_dir:
         folder = Path(temp_dir)
@@ -170,8 +123,7 @@ def _run_device(args, document: dict, device: torch.device, nets: tuple, edge: R
     accuracy_persons = min(10, max(args.persons))
     accuracy_frames = {}  # precision -> PoseResult of the first size with accuracy_persons boxes
     for precision, graphs in _variants(device, args, document["notes"]):
-        prepared = [prepare_for_inference(net, device, precision, cuda_graphs=graphs) for net in nets]
-        pipeline = MppePipeline(*prepared, joint_set, device=device, precision=precision)
+        pipeline = MppePipeline(*nets, joint_set, device=device, precision=precision, cuda_graphs=graphs)
         for width, height in args.sizes:
             image, center = synthetic_frame(width, height), (width / 2, height / 2)
             official = OfficialPipeline(*reference_nets, (FOCAL_PX, FOCAL_PX), center, device=str(device))
@@ -199,7 +151,7 @@ def _run_device(args, document: dict, device: torch.device, nets: tuple, edge: R
                 official = OfficialPipeline(*reference_nets, focal, center, device=str(device))
                 parity = parity_vs_official(accuracy_frames["fp32"], official(image, boxes))
                 document["parity_vs_official"].append({"device": device.type, **parity})
-        del pipeline, prepared
+        del pipeline
     for precision, result in accuracy_frames.items():
         if precision != "fp32" and "fp32" in accuracy_frames:
             row = accuracy(accuracy_frames["fp32"], result)
@@ -232,85 +184,17 @@ def _measure(args, document: dict, pipeline: MppePipeline, official, edge, image
     return record
 
 
-def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    return {key: value for key, value in vars(args).items() if key not in ("handler", "command")}
-
-
-# --- command line ----------------------------------------------------------------------------------
-
-
-def _size(text: str) -> tuple[int, int]:
-    width, _, height = text.lower().partition("x")
-    if not (width.isdigit() and height.isdigit() and int(width) >= 64 and int(height) >= 64):
-        raise argparse.ArgumentTypeError(f"image size must be WIDTHxHEIGHT (at least 64x64), got {text!r}")
-    return int(width), int(height)
-
-
-def _list(kind: Callable[[str], Any]) -> Callable[[str], list]:
-    return lambda text: [kind(item) for item in text.split(",") if item]
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `mppe-ros bench` (also used by `python -m mppe_ros.bench.benchmark`)."""
-    option = parser.add_argument
-    option("--quick", action="store_true", help="CI-size run: 1 person, 320x240, 1 frame, no detector/ablation/node")
-    option("--persons", type=_list(int), help="comma-separated person counts (default 1,5,10,20)")
-    option("--sizes", type=_list(_size), help="comma-separated WIDTHxHEIGHT (default 640x480,1280x720)")
-    option("--device", type=_list(str), help="comma-separated cpu, cuda (default: cpu, and cuda when present)")
-    option("--precision", type=_list(str), help="comma-separated fp32, bf16, fp16, auto "
-           "(default: fp32, + bf16 on CPUs with native bf16, + fp16 on CUDA)")  # fmt: skip
-    option("--cuda-graphs", action="store_true", help="on CUDA, also measure each precision with CUDA graphs")
-    option("--repeats", type=int, help="measured frames per configuration (default: 3 on CPU, 20 on CUDA)")
-    option("--warmup", type=int, help="unmeasured frames first (default: 1 on CPU, 3 on CUDA)")
-    option("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    option("--no-detector", dest="detector", action="store_false", help="skip the detector configuration")
-    option("--detector-min-size", type=int, default=800, help="detector's shorter image side, px (default 800)")
-    option("--no-reference", dest="reference", action="store_false", help="skip the official per-person reference")
-    option("--no-ablation", dest="ablation", action="store_false", help="skip the per-optimisation ablation")
-    option("--node-seconds", type=float, help="node-level benchmark length, s (default 60; 0: skip)")
-    option("--posenet", help="PoseNet checkpoint (default: seeded random official-format weights)")
-    option("--rootnet", help="RootNet checkpoint (default: seeded random official-format weights)")
-    option("--out", default="bench_output", help="folder for benchmark.json and benchmark.md, or soak.json and "
-           "soak.md (default bench_output)")  # fmt: skip
-    bench_soak.add_arguments(parser)
-
-
-def finish_arguments(args: argparse.Namespace) -> argparse.Namespace:
-    """Fill the defaults that depend on --quick and on the machine."""
-    quick = args.quick
-    args.persons = args.persons or ([1] if quick else list(DEFAULT_PERSONS))
-    args.sizes = args.sizes or ([(320, 240)] if quick else list(DEFAULT_SIZES))
-    args.device = args.device or (["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
-    if quick:
-        args.repeats = args.repeats or 1
-        args.warmup = 0 if args.warmup is None else args.warmup
-        args.detector = args.ablation = False
-    if args.node_seconds is None:
-        args.node_seconds = 0.0 if quick else 60.0
-    if any(count < 1 for count in args.persons) or (args.repeats is not None and args.repeats < 1):
-        raise ValueError(f"--persons and --repeats must be >= 1, got {args.persons} and {args.repeats}")
-    unknown = [name for name in args.precision or [] if name not in PRECISIONS]
-    if unknown:
-        raise ValueError(f"--precision must list names from {list(PRECISIONS)}, got {unknown}")
-    for name in args.device:
-        if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
-            raise ValueError(f"--device must list cpu, cuda or cuda:N, got {name!r}")
-        if name.startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"--device {name}: torch sees no CUDA GPU here")
-    return args
-
-
 def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
     """Run the benchmark; print the table; write benchmark.json and benchmark.md. Returns 0."""
     if isinstance(argv, argparse.Namespace):
         args = argv
     else:
         parser = argparse.ArgumentParser(prog="mppe-ros bench", description=__doc__.splitlines()[0])
-        add_arguments(parser)
+        arguments.add_arguments(parser)
         args = parser.parse_args(argv)
     if args.soak_frames is not None:
         return bench_soak.main(args)
-    args = finish_arguments(args)
+    args = arguments.finish_arguments(args)
     document = run(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

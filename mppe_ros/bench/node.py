@@ -43,15 +43,13 @@ def run_or_skip(args: argparse.Namespace) -> dict[str, Any]:
 
 def pair_messages(image_bgr: np.ndarray, width: int, height: int, focal_px: float = 1500.0) -> tuple[Any, Any]:
     """(Image, CameraInfo) of one frame, built once: senders change only their stamps."""
-    from sensor_msgs.msg import CameraInfo
     from std_msgs.msg import Header
 
     from mppe_ros.ros.conversions import bgr_to_image_msg
+    from mppe_ros.testing.messages import camera_info
 
     header = Header(frame_id="bench_camera_optical_frame")
-    info = CameraInfo(header=header, width=width, height=height, distortion_model="plumb_bob")
-    info.k = [focal_px, 0.0, width / 2, 0.0, focal_px, height / 2, 0.0, 0.0, 1.0]
-    info.p = [focal_px, 0.0, width / 2, 0.0, 0.0, focal_px, height / 2, 0.0, 0.0, 0.0, 1.0, 0.0]
+    info = camera_info(header, focal_px, focal_px, width / 2, height / 2, width, height)
     return bgr_to_image_msg(image_bgr, Header(frame_id=header.frame_id)), info
 
 
@@ -62,11 +60,11 @@ def run(seconds: float, device: str, precision: str, width: int, height: int, pe
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import CameraInfo, Image
 
-    from mppe_ros.bench.measure import person_boxes, synthetic_frame, trained_like_nets
     from mppe_ros.joint_sets import MUCO_21
     from mppe_ros.msg import PersonPose3DArray
     from mppe_ros.pipeline import MppePipeline
     from mppe_ros.ros.node import POSES_TOPIC, MppeNode
+    from mppe_ros.testing.synthetic import person_boxes, synthetic_frame, trained_like_nets
 
     boxes = person_boxes(persons, width, height)
     pipeline = MppePipeline(*trained_like_nets(), MUCO_21, device=device, precision=precision)

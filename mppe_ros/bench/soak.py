@@ -36,19 +36,6 @@ FRAME_TIMEOUT_S = 60.0  # a frame whose result has not arrived after this long s
 HEAP_METHOD = "tracemalloc (1 frame), started before the warm-up: bytes allocated since then and still alive"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The soak options of `mppe-ros bench` (mppe_ros.bench.benchmark)."""
-    option = parser.add_argument
-    option("--soak-frames", type=int, metavar="N", help="soak instead of the benchmark: stream N frames through the "
-           "node after the warm-up and report its memory (10000 in the README); the first of --sizes (default "
-           "320x240), --device and --precision apply")  # fmt: skip
-    option("--soak-persons", type=int, default=0, metavar="P",
-           help="injected persons per soak frame (default 0: no networks)")  # fmt: skip
-    option("--soak-warmup-frames", type=int, default=500, metavar="N",
-           help="soak frames before the first measurement (default 500)")  # fmt: skip
-    option("--soak-every", type=int, default=1000, metavar="N", help="soak frames between measurements (default 1000)")
-
-
 def rss_mb() -> float:
     """Current resident set size of this process, MB (10^6 bytes)."""
     resident_pages = int(Path("/proc/self/statm").read_text().split()[1])
@@ -83,12 +70,12 @@ def run(frames: int, persons: int, width: int, height: int, warmup_frames: int, 
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from visualization_msgs.msg import MarkerArray
 
-    from mppe_ros.bench.measure import person_boxes, synthetic_frame, trained_like_nets
     from mppe_ros.bench.node import pair_messages
     from mppe_ros.joint_sets import MUCO_21
     from mppe_ros.msg import PersonPose3DArray
     from mppe_ros.pipeline import MppePipeline
     from mppe_ros.ros.node import MARKERS_TOPIC, POSES_TOPIC, MppeNode
+    from mppe_ros.testing.synthetic import person_boxes, synthetic_frame, trained_like_nets
 
     if frames < 1 or persons < 0 or warmup_frames < 0 or every_frames < 1:
         raise ValueError(f"soak needs frames >= 1, persons >= 0, warm-up >= 0, every >= 1: got {frames}, {persons}, "
@@ -177,7 +164,7 @@ def run(frames: int, persons: int, width: int, height: int, warmup_frames: int, 
 def main(args: argparse.Namespace) -> int:
     """The soak of `mppe-ros bench --soak-frames N`: prints the table, writes soak.json and soak.md to --out."""
     from mppe_ros.bench import report as bench_report
-    from mppe_ros.bench.benchmark import machine_info
+    from mppe_ros.bench.machine import machine_info
 
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")  # loopback only
     width, height = args.sizes[0] if args.sizes else (320, 240)

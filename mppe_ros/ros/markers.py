@@ -6,7 +6,8 @@ skeleton), then per person, in the image's frame (the camera optical frame) and 
 - ns "mppe/joints", SPHERE_LIST: one sphere per joint;
 - ns "mppe/labels", TEXT_VIEW_FACING: "<id>: <distance> m" above the head (distance = |root|).
 The marker id is the person id in all three namespaces, and the colour comes from PERSON_COLORS by
-id, so a given id always has the same colour. Colour values are in [0, 1] as RViz expects.
+id (mppe_ros.overlay, shared with the 2D drawing), so a given id always has the same colour.
+Colour values are in [0, 1] as RViz expects.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from geometry_msgs.msg import Point
 from std_msgs.msg import ColorRGBA, Header
 from visualization_msgs.msg import Marker, MarkerArray
 
+from mppe_ros.overlay import PERSON_COLORS  # the one person palette (also the 2D overlay's)
+
 NAMESPACE_BONES = "mppe/bones"
 NAMESPACE_JOINTS = "mppe/joints"
 NAMESPACE_LABELS = "mppe/labels"
@@ -28,20 +31,6 @@ BONE_WIDTH_M = 0.02  # LINE_LIST line width at scale 1
 JOINT_DIAMETER_M = 0.05  # SPHERE_LIST sphere diameter at scale 1
 LABEL_HEIGHT_M = 0.12  # TEXT_VIEW_FACING capital letter height at scale 1
 LABEL_OFFSET_M = 0.15  # label above the highest joint (optical frame: -y is up)
-
-# Person colours (Tableau 10), RGB in [0, 1]; person id i gets PERSON_COLORS[i % 10].
-PERSON_COLORS: tuple[tuple[float, float, float], ...] = (
-    (0.122, 0.467, 0.706),
-    (1.000, 0.498, 0.055),
-    (0.173, 0.627, 0.173),
-    (0.839, 0.153, 0.157),
-    (0.580, 0.404, 0.741),
-    (0.549, 0.337, 0.294),
-    (0.890, 0.467, 0.761),
-    (0.498, 0.498, 0.498),
-    (0.737, 0.741, 0.133),
-    (0.090, 0.745, 0.812),
-)
 
 
 def person_color(person_id: int, alpha: float = 1.0) -> ColorRGBA:

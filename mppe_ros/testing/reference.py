@@ -19,8 +19,9 @@ import numpy as np
 import torch
 from torchvision import transforms
 
-from mppe_ros.acceleration import ieee_float32
 from mppe_ros.networks import DEPTH_DIM, HEATMAP_SIZE, INPUT_SIZE_PX, PoseNet, RootNet
+from mppe_ros.precision import ieee_float32
+from mppe_ros.preprocessing import invert_affines
 
 _DEMO_TRANSFORM = transforms.Compose(
     [transforms.ToTensor(), transforms.Normalize(mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))]
@@ -136,8 +137,7 @@ class OfficialPipeline:
             pose_3d[:, 0] = pose_3d[:, 0] / HEATMAP_SIZE * INPUT_SIZE_PX
             pose_3d[:, 1] = pose_3d[:, 1] / HEATMAP_SIZE * INPUT_SIZE_PX
             pose_3d_xy1 = np.concatenate((pose_3d[:, :2], np.ones_like(pose_3d[:, :1])), 1)
-            img2bb_trans_001 = np.concatenate((trans, np.array([0, 0, 1]).reshape(1, 3)))
-            pose_3d[:, :2] = np.dot(np.linalg.inv(img2bb_trans_001), pose_3d_xy1.transpose(1, 0)).transpose(1, 0)[:, :2]
+            pose_3d[:, :2] = pose_3d_xy1 @ invert_affines(trans[None])[0].T  # the demo's inv(3x3 affine), in 2x3
             pose_2d = pose_3d[:, :2].copy()
             pose_3d[:, 2] = (pose_3d[:, 2] / DEPTH_DIM * 2 - 1) * (2000 / 2) + root_depth
             outputs.append(

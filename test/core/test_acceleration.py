@@ -1,4 +1,4 @@
-"""mppe_ros.acceleration: BatchNorm folding, precision names, prepared networks (CPU; CUDA when present)."""
+"""mppe_ros.acceleration, folding, precision: BN folding, precision names, prepared nets (CPU; CUDA if present)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,15 @@ import torch
 from conftest import child_env
 from torch import nn
 
-from mppe_ros import acceleration
-from mppe_ros.acceleration import (
-    CudaGraphNet,
-    InferenceNet,
-    fold_batchnorm,
-    ieee_float32,
-    prepare_for_inference,
-    resolve_precision,
-)
-from mppe_ros.bench.measure import person_boxes, synthetic_frame, trained_like_nets
+from mppe_ros import precision as precision_module
+from mppe_ros.acceleration import CudaGraphNet, InferenceNet, prepare_for_inference
 from mppe_ros.camera import PinholeCamera
+from mppe_ros.folding import fold_batchnorm
 from mppe_ros.joint_sets import MUCO_21
 from mppe_ros.networks import build_posenet, build_rootnet
 from mppe_ros.pipeline import MppePipeline, PipelineConfig
+from mppe_ros.precision import ieee_float32, resolve_precision
+from mppe_ros.testing.synthetic import person_boxes, synthetic_frame, trained_like_nets
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 BN_LAYERS_PER_NET = 56  # 53 in the ResNet-50 trunk + 3 in the deconvolution head
@@ -132,27 +127,27 @@ def test_precision_names(precision, device, expected):
 @pytest.mark.parametrize(("flags", "expected"), [({"avx2"}, torch.float32), ({"avx512_bf16"}, torch.bfloat16),
                                                  ({"amx_bf16", "avx2"}, torch.bfloat16)])  # fmt: skip
 def test_auto_on_cpu_follows_native_bf16(monkeypatch, flags, expected):
-    monkeypatch.delenv(acceleration.NATIVE_BF16_OVERRIDE_ENV, raising=False)
-    monkeypatch.setattr(acceleration, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.delenv(precision_module.NATIVE_BF16_OVERRIDE_ENV, raising=False)
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda: frozenset(flags))
     assert resolve_precision("auto", "cpu") is expected
 
 
 @pytest.mark.parametrize("flags", [{"avx2"}, {"amx_bf16", "avx512_bf16"}])
 @pytest.mark.parametrize(("override", "expected"), [("1", torch.bfloat16), ("0", torch.float32)])
 def test_the_environment_overrides_the_cpu_flags(monkeypatch, flags, override, expected):
-    monkeypatch.setattr(acceleration, "cpu_flags", lambda: frozenset(flags))
-    monkeypatch.setenv(acceleration.NATIVE_BF16_OVERRIDE_ENV, override)
-    assert acceleration.cpu_has_native_bf16() is (override == "1")
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setenv(precision_module.NATIVE_BF16_OVERRIDE_ENV, override)
+    assert precision_module.cpu_has_native_bf16() is (override == "1")
     assert resolve_precision("auto", "cpu") is expected
-    monkeypatch.setenv(acceleration.NATIVE_BF16_OVERRIDE_ENV, "yes")
+    monkeypatch.setenv(precision_module.NATIVE_BF16_OVERRIDE_ENV, "yes")
     with pytest.raises(ValueError, match="MPPE_ROS_CPU_NATIVE_BF16 must be 1, 0 or unset, got 'yes'"):
-        acceleration.cpu_has_native_bf16()
+        precision_module.cpu_has_native_bf16()
 
 
 @pytest.mark.parametrize(("override", "expected"), [("1", "torch.bfloat16"), ("0", "torch.float32")])
 def test_the_override_reaches_a_child_process(override, expected):
-    code = "from mppe_ros.acceleration import resolve_precision; print(resolve_precision('auto', 'cpu'))"
-    env = {**child_env(), acceleration.NATIVE_BF16_OVERRIDE_ENV: override}
+    code = "from mppe_ros.precision import resolve_precision; print(resolve_precision('auto', 'cpu'))"
+    env = {**child_env(), precision_module.NATIVE_BF16_OVERRIDE_ENV: override}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == expected
@@ -199,14 +194,14 @@ def test_ieee_float32_restores_the_settings_after_an_error():
 
 
 def test_cpu_flags_are_read(monkeypatch):
-    monkeypatch.delenv(acceleration.NATIVE_BF16_OVERRIDE_ENV, raising=False)
-    flags = acceleration.cpu_flags()
+    monkeypatch.delenv(precision_module.NATIVE_BF16_OVERRIDE_ENV, raising=False)
+    flags = precision_module.cpu_flags()
     assert isinstance(flags, frozenset)
-    assert acceleration.cpu_has_native_bf16() == bool(flags & {"avx512_bf16", "amx_bf16"})
+    assert precision_module.cpu_has_native_bf16() == bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
 def test_bf16_on_cpu_runs_and_stays_close_to_fp32():
-    """bf16 against fp32 on the same crop, with trained-like random weights (bench_measure).
+    """bf16 against fp32 on the same crop, with trained-like random weights (mppe_ros.testing.synthetic).
 
     The check is on the heatmap logits (relative error) and RootNet's depth, not on joints in mm:
     random heatmaps have several far-apart modes, so a 1% logit change moves their soft-argmax by
@@ -303,3 +298,26 @@ def test_cuda_pipeline_reduced_precision_runs_and_reports_its_accuracy(precision
         f"max {error_mm.max():.2f} mm, root depth max {depth_mm:.2f} mm"
     )
     assert np.isfinite(error_mm).all() and depth_mm < 50.0
+
+
+def test_cuda_graphs_option_is_ignored_on_the_cpu():
+    assert PipelineConfig(device="cpu", cuda_graphs=True).cuda_graphs is True
+    posenet, rootnet = trained_like_nets(seed=8)
+    pipeline = MppePipeline(posenet, rootnet, MUCO_21, device="cpu", cuda_graphs=True)
+    assert isinstance(pipeline.posenet, InferenceNet) and isinstance(pipeline.rootnet, InferenceNet)
+
+
+@CUDA
+def test_cuda_pipeline_with_cuda_graphs_equals_the_eager_pipeline():
+    posenet, rootnet = trained_like_nets(seed=7)
+    image = synthetic_frame(640, 480)
+    eager = MppePipeline(posenet, rootnet, MUCO_21, device="cuda", precision="fp16")
+    graphed = MppePipeline(posenet, rootnet, MUCO_21, device="cuda", precision="fp16", cuda_graphs=True)
+    assert isinstance(graphed.posenet, CudaGraphNet) and isinstance(graphed.rootnet, CudaGraphNet)
+    for count in (3, 5, 3):  # a new person count captures, a known one replays
+        boxes = person_boxes(count, 640, 480)
+        expected, result = eager(image, CAMERA, boxes_xywh=boxes), graphed(image, CAMERA, boxes_xywh=boxes)
+        for a, b in zip(expected.persons, result.persons, strict=True):
+            np.testing.assert_allclose(b.joints_px, a.joints_px, atol=1e-3)
+            assert abs(b.root_depth_mm - a.root_depth_mm) < 1e-2
+    assert len(graphed.posenet._graphs) == 2

@@ -10,7 +10,10 @@ import torch
 from mppe_ros.gpu_crop import CropSampler, invert_affines, source_coordinate_terms, warp_crops
 from mppe_ros.preprocessing import crop_affine, crop_patches, patches_to_tensor, process_bbox
 
-DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+DEVICES = [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")),
+]
 # Inside, on every border and corner, tiny (upsampled ~10x), huge (downsampled), fractional.
 BOXES = np.array(
     [

@@ -7,16 +7,17 @@ import json
 import numpy as np
 import pytest
 import torch
-from helpers_core import CAMERA, RAW_CAMERA, StubPoseNet, StubRootNet, encode_scene, make_image, skeletons_mm
+from helpers_core import CAMERA, RAW_CAMERA, StubPoseNet, StubRootNet, encode_scene, skeletons_mm
 
 from mppe_ros.camera import CameraIntrinsicsError, PinholeCamera
 from mppe_ros.joint_sets import H36M_18, MUCO_21
 from mppe_ros.networks import build_posenet, build_rootnet
 from mppe_ros.pipeline import STAGES, MppePipeline, PipelineConfig
 from mppe_ros.preprocessing import compute_k_value, process_bbox
+from mppe_ros.testing.synthetic import synthetic_frame
 from mppe_ros.weights import WeightsNotFoundError
 
-IMAGE = make_image(640, 480)
+IMAGE = synthetic_frame(640, 480)
 
 
 def stub_pipeline(joints_mm: np.ndarray, camera: PinholeCamera, detector=None):

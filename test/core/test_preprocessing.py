@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 import pytest
-from helpers_core import DEMO_BOXES, DEMO_K, DEMO_PROCESSED, DEMO_SIZE, make_image
+from helpers_core import DEMO_BOXES, DEMO_K, DEMO_PROCESSED, DEMO_SIZE
 
 from mppe_ros.preprocessing import compute_k_value, crop_affine, crop_patches, patches_to_tensor, process_bbox
 from mppe_ros.testing.reference import _DEMO_TRANSFORM, official_patch, official_process_bbox
+from mppe_ros.testing.synthetic import synthetic_frame
 
 
 @pytest.mark.parametrize("index", range(len(DEMO_BOXES)))
@@ -82,7 +83,7 @@ def test_integer_boxes_are_not_truncated():
 
 
 def test_crops_and_tensor_equal_the_official_per_person_code():
-    image = make_image(*DEMO_SIZE)
+    image = synthetic_frame(*DEMO_SIZE)
     processed = np.array([process_bbox(np.array(box), *DEMO_SIZE) for box in DEMO_BOXES])
     patches, affines = crop_patches(image, processed)
     assert patches.dtype == np.uint8 and patches.shape == (5, 256, 256, 3) and affines.shape == (5, 2, 3)

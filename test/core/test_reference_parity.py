@@ -1,8 +1,8 @@
 """Our batched pipeline == the official demo's per-person loop (reference.OfficialPipeline).
 
-Same image, boxes and (seeded random) weights, CPU float32. The demo boxes include one that
-leaves the image (black padding) and the intrinsics have fx != fy and an off-centre principal
-point, so every step of the geometry is exercised.
+Same image, boxes and seeded trained-like weights (mppe_ros.testing.synthetic), CPU float32. The
+demo boxes include one that leaves the image (black padding) and the intrinsics have fx != fy and
+an off-centre principal point, so every step of the geometry is exercised.
 """
 
 from __future__ import annotations
@@ -10,23 +10,30 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers_core import DEMO_BOXES, DEMO_SIZE, make_image, random_nets
+from helpers_core import DEMO_BOXES, DEMO_SIZE
 
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.joint_sets import MUCO_21
 from mppe_ros.pipeline import MppePipeline
 from mppe_ros.testing.reference import OfficialPipeline
+from mppe_ros.testing.synthetic import synthetic_frame, trained_like_nets
 
 CAMERA = PinholeCamera(fx=1480.0, fy=1530.0, cx=331.0, cy=187.5, width=DEMO_SIZE[0], height=DEMO_SIZE[1])
 # Demo boxes 0 and 4 (4 leaves the image on the left), a bottom-right corner box, and one outside the image.
 BOXES = np.array([DEMO_BOXES[0], DEMO_BOXES[4], (600.0, 360.0, 80.0, 80.0), (700.0, 10.0, 30.0, 30.0)])
 
 
-@pytest.fixture(scope="module", params=["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
+DEVICES = [
+    "cpu",
+    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")),
+]
+
+
+@pytest.fixture(scope="module", params=DEVICES)
 def both_outputs(request):
     """Both pipelines on one device (both in IEEE float32 on CUDA too, so that only batching can differ)."""
-    posenet, rootnet = random_nets(seed=1)
-    image = make_image(*DEMO_SIZE, seed=2)
+    posenet, rootnet = trained_like_nets(seed=1)
+    image = synthetic_frame(*DEMO_SIZE, seed=2)
     ours = MppePipeline(posenet, rootnet, MUCO_21, device=request.param)(image, CAMERA, boxes_xywh=BOXES)
     official = OfficialPipeline(posenet, rootnet, (CAMERA.fx, CAMERA.fy), (CAMERA.cx, CAMERA.cy), device=request.param)(
         image, BOXES
@@ -83,10 +90,10 @@ class _RecordingNet(torch.nn.Module):
 
 
 def test_the_reference_runs_in_ieee_float32():
-    posenet, rootnet = (_RecordingNet(net) for net in random_nets(seed=1))
+    posenet, rootnet = (_RecordingNet(net) for net in trained_like_nets(seed=1))
     before = torch.backends.cudnn.conv.fp32_precision
     OfficialPipeline(posenet, rootnet, (CAMERA.fx, CAMERA.fy), (CAMERA.cx, CAMERA.cy))(
-        make_image(*DEMO_SIZE, seed=2), BOXES[:1]
+        synthetic_frame(*DEMO_SIZE, seed=2), BOXES[:1]
     )
     assert posenet.seen == rootnet.seen == ["ieee"]
     assert torch.backends.cudnn.conv.fp32_precision == before

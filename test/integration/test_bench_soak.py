@@ -11,7 +11,6 @@ import pytest
 from conftest import REPO_ROOT, child_env
 
 from mppe_ros.apps import cli
-from mppe_ros.bench import benchmark
 from mppe_ros.bench import soak as bench_soak
 
 REPO = REPO_ROOT
@@ -67,6 +66,6 @@ def test_slope_is_the_least_squares_growth_per_1000_frames():
 
 def test_the_bench_command_takes_the_soak_options():
     args = cli.build_parser().parse_args(["bench", "--soak-frames", "5", "--soak-persons", "1"])
-    assert args.handler is benchmark.main
+    assert args.handler is cli.run_bench
     assert (args.soak_frames, args.soak_persons, args.soak_warmup_frames, args.soak_every) == (5, 1, 500, 1000)
     assert cli.build_parser().parse_args(["bench"]).soak_frames is None  # the benchmark, not a soak

@@ -12,11 +12,12 @@ import pytest
 import torch
 from conftest import REPO_ROOT, child_env
 
-from mppe_ros.acceleration import NATIVE_BF16_OVERRIDE_ENV
 from mppe_ros.apps import cli
-from mppe_ros.bench import benchmark
-from mppe_ros.bench.measure import gemm_plan, person_boxes
+from mppe_ros.bench import benchmark, machine
+from mppe_ros.bench.throughput import gemm_plan
 from mppe_ros.host_memory import MALLOC_SETTINGS, _glibc
+from mppe_ros.precision import NATIVE_BF16_OVERRIDE_ENV
+from mppe_ros.testing.synthetic import person_boxes
 
 REPO = REPO_ROOT
 
@@ -82,7 +83,7 @@ def test_default_precisions_follow_native_bf16(monkeypatch, native, precisions, 
     args = argparse.Namespace(precision=None, cuda_graphs=False)
     assert benchmark._variants(torch.device("cpu"), args, found) == [(name, False) for name in precisions]
     assert len(found) == notes and all("no native bfloat16" in note for note in found)
-    assert benchmark.machine_info()["cpu_native_bf16"] is (native == "1")
+    assert machine.machine_info()["cpu_native_bf16"] is (native == "1")
 
 
 @pytest.mark.parametrize(("native", "dtype", "plan"), [("1", torch.bfloat16, (2048, True)),
@@ -96,7 +97,7 @@ def test_the_gemm_reference_is_small_only_where_bf16_is_emulated(monkeypatch, na
 
 def test_the_cli_has_a_bench_subcommand():
     args = cli.build_parser().parse_args(["bench", "--quick", "--persons", "1,3", "--sizes", "640x480"])
-    assert args.handler is benchmark.main and args.persons == [1, 3] and args.sizes == [(640, 480)]
+    assert args.handler is cli.run_bench and args.persons == [1, 3] and args.sizes == [(640, 480)]
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["bench", "--sizes", "640"])
 

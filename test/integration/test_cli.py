@@ -8,9 +8,9 @@ import json
 
 import cv2
 import pytest
-from helpers_core import make_image
 
 from mppe_ros.apps.cli import main
+from mppe_ros.testing.synthetic import synthetic_frame
 
 PERSON_KEYS = {
     "box_xywh_px", "processed_box_xywh_px", "score", "k_value", "root_depth_mm", "root_px", "root_cam_m",
@@ -22,7 +22,7 @@ INTRINSICS = ["--fx", "1400", "--fy", "1450", "--cx", "330", "--cy", "230"]
 @pytest.fixture(scope="module")
 def image_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "scene.png"
-    cv2.imwrite(str(path), make_image(640, 480, seed=7))
+    cv2.imwrite(str(path), synthetic_frame(640, 480, seed=7))
     return path
 
 
@@ -72,7 +72,7 @@ def test_infer_untrained_writes_json_with_the_documented_schema(untrained_run, i
 def test_infer_writes_an_overlay_png(untrained_run):
     overlay = cv2.imread(str(untrained_run[4]))
     assert overlay is not None and overlay.shape == (480, 640, 3)
-    assert (overlay != make_image(640, 480, seed=7)).any()
+    assert (overlay != synthetic_frame(640, 480, seed=7)).any()
 
 
 def run(argv, capsys):
