@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -11,7 +9,7 @@ from mppe_ros.camera import PinholeCamera
 from mppe_ros.joint_sets import MUCO_21
 from mppe_ros.results import PersonPose, PoseResult
 from mppe_ros.tracking import Tracker
-from mppe_ros.tracking_settings import SETTING_RANGES, TrackerSettings
+from mppe_ros.tracking_settings import TrackerSettings
 
 CAMERA = PinholeCamera(fx=600.0, fy=600.0, cx=320.0, cy=240.0, width=640, height=480)
 DT_S = 1.0 / 15.0
@@ -176,17 +174,3 @@ def test_time_going_back_is_rejected_until_reset():
         tracker.update(frame(), 9.0)
     tracker.reset()
     assert tracker.update(frame(person((0, 0.3, 4))), 9.0)[0].track_id == 2
-
-
-def test_settings_are_validated_against_their_ranges():
-    assert set(SETTING_RANGES) == {f.name for f in dataclasses.fields(TrackerSettings)}
-    for name, (low, high) in SETTING_RANGES.items():
-        default = getattr(TrackerSettings(), name)
-        assert isinstance(default, bool) or low <= default <= high
-    with pytest.raises(ValueError, match="max_age_s"):
-        TrackerSettings(max_age_s=-1.0)
-    with pytest.raises(ValueError, match="min_hits"):
-        TrackerSettings(min_hits=2.5)
-    with pytest.raises(ValueError, match="low_score_threshold"):
-        TrackerSettings(low_score_threshold=0.6, high_score_threshold=0.5)
-    assert TrackerSettings(max_age_s=2).max_age_s == 2.0
