@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import torch
 from conftest import REPO_ROOT, child_env
@@ -17,7 +16,6 @@ from mppe_ros.bench import benchmark, machine
 from mppe_ros.bench.throughput import gemm_plan
 from mppe_ros.host_memory import MALLOC_SETTINGS, _glibc
 from mppe_ros.precision import NATIVE_BF16_OVERRIDE_ENV
-from mppe_ros.testing.synthetic import person_boxes
 
 REPO = REPO_ROOT
 
@@ -100,11 +98,3 @@ def test_the_cli_has_a_bench_subcommand():
     assert args.handler is cli.run_bench and args.persons == [1, 3] and args.sizes == [(640, 480)]
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["bench", "--sizes", "640"])
-
-
-def test_person_boxes_lie_in_the_frame():
-    for count in (1, 5, 10, 20):
-        boxes = person_boxes(count, 640, 480)
-        assert boxes.shape == (count, 4)
-        assert (boxes[:, :2] >= 0).all() and (boxes[:, 0] + boxes[:, 2] <= 640).all()
-        assert (boxes[:, 1] + boxes[:, 3] <= 480).all() and np.unique(boxes[:, :2], axis=0).shape[0] == count
