@@ -140,3 +140,18 @@ def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["infer"])
     assert exit_info.value.code == 2
+
+
+def test_infer_does_not_import_the_benchmark_or_ros():
+    """`mppe-ros infer` imports the benchmark stack only for `mppe-ros bench` (a child: a fresh sys.modules)."""
+    import subprocess
+    import sys
+
+    from conftest import REPO_ROOT, child_env
+
+    code = "import sys, mppe_ros.apps.cli; print(' '.join(sorted(sys.modules)))"
+    modules = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "mppe_ros.bench.arguments" in modules  # the bench options, argparse only
+    assert not [m for m in modules if m.startswith(("mppe_ros.bench.benchmark", "mppe_ros.bench.measure", "rclpy"))]
