@@ -45,6 +45,20 @@ RAW_CAMERA = PinholeCamera(
 )
 
 
+def randomise_batchnorm(net: nn.Module, seed: int = 0) -> nn.Module:
+    """Non-trivial running statistics and affine parameters, so folding has something to fold."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in net.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                size = module.num_features
+                module.running_mean.copy_(torch.randn(size, generator=generator) * 0.2)
+                module.running_var.copy_(torch.rand(size, generator=generator) + 0.5)
+                module.weight.copy_(torch.rand(size, generator=generator) + 0.5)
+                module.bias.copy_(torch.randn(size, generator=generator) * 0.2)
+    return net.eval()
+
+
 def skeletons_mm(count: int, joint_num: int = 21, seed: int = 0) -> np.ndarray:
     """[count, J, 3] plausible 3D joints in the optical frame, mm (people 5-9 m away, spread out)."""
     rng = np.random.default_rng(seed)

@@ -2,42 +2,23 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
-from conftest import child_env
+from helpers_core import randomise_batchnorm
 from torch import nn
 
-from mppe_ros import precision as precision_module
 from mppe_ros.acceleration import CudaGraphNet, InferenceNet, prepare_for_inference
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.folding import fold_batchnorm
 from mppe_ros.joint_sets import MUCO_21
 from mppe_ros.networks import build_posenet, build_rootnet
 from mppe_ros.pipeline import MppePipeline, PipelineConfig
-from mppe_ros.precision import ieee_float32, resolve_precision
 from mppe_ros.testing.synthetic import person_boxes, synthetic_frame, trained_like_nets
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 BN_LAYERS_PER_NET = 56  # 53 in the ResNet-50 trunk + 3 in the deconvolution head
 CAMERA = PinholeCamera(1500.0, 1500.0, 320.0, 240.0, 640, 480)
-
-
-def randomise_batchnorm(net: nn.Module, seed: int = 0) -> nn.Module:
-    """Non-trivial running statistics and affine parameters, so folding has something to fold."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for module in net.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                size = module.num_features
-                module.running_mean.copy_(torch.randn(size, generator=generator) * 0.2)
-                module.running_var.copy_(torch.rand(size, generator=generator) + 0.5)
-                module.weight.copy_(torch.rand(size, generator=generator) + 0.5)
-                module.bias.copy_(torch.randn(size, generator=generator) * 0.2)
-    return net.eval()
 
 
 @pytest.fixture(scope="module")
@@ -52,31 +33,6 @@ def heatmap_logits(net: nn.Module, images: torch.Tensor) -> torch.Tensor:
     return head.final_layer(features) if hasattr(head, "final_layer") else head.xy_layer(features)
 
 
-@pytest.mark.parametrize("which", ["posenet", "rootnet"])
-def test_folding_equals_the_unfolded_network_to_float_rounding(nets, which):
-    net = nets[0] if which == "posenet" else nets[1]
-    folded = prepare_for_inference(net, "cpu", "fp32", channels_last=False, nchw_logits=False).net
-    assert not any(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
-    images = torch.randn(2, 3, 64, 64) * 60.0
-    with torch.inference_mode():
-        expected, actual = heatmap_logits(net, images), heatmap_logits(folded, images)
-        torch.testing.assert_close(actual, expected, rtol=0, atol=2e-5 * expected.abs().max().item())
-        if which == "rootnet":
-            k_value = torch.tensor([9000.0, 12000.0])
-            torch.testing.assert_close(folded(images, k_value), net(images, k_value), rtol=1e-5, atol=1e-3)
-
-
-@pytest.mark.parametrize("groups", [1, 2])
-def test_transposed_convolution_is_scaled_on_its_output_channels(groups):
-    torch.manual_seed(3)
-    block = nn.Sequential(nn.ConvTranspose2d(8, 6, 4, stride=2, padding=1, groups=groups), nn.BatchNorm2d(6))
-    randomise_batchnorm(block)
-    x = torch.randn(3, 8, 5, 5)
-    expected = block(x)
-    assert fold_batchnorm(block) == 1 and isinstance(block[1], nn.Identity)
-    torch.testing.assert_close(block(x), expected, rtol=1e-5, atol=1e-5)
-
-
 def test_preparing_leaves_the_network_and_its_state_dict_contract_alone(nets):
     posenet = nets[0]
     before = {key: value.clone() for key, value in posenet.state_dict().items()}
@@ -86,11 +42,6 @@ def test_preparing_leaves_the_network_and_its_state_dict_contract_alone(nets):
     assert prepared.joint_num == 21 and isinstance(prepared, InferenceNet)
     assert prepare_for_inference(prepared, "cpu", "fp32") is prepared
     assert fold_batchnorm(build_rootnet()) == BN_LAYERS_PER_NET
-
-
-def test_folding_needs_eval_mode():
-    with pytest.raises(ValueError, match="eval mode"):
-        fold_batchnorm(build_rootnet().train())
 
 
 def test_prepared_fp32_networks_match_the_originals():
@@ -110,96 +61,7 @@ def test_prepared_fp32_networks_match_the_originals():
     torch.testing.assert_close(fast_root, root, rtol=1e-5, atol=2.5e-3)
 
 
-@pytest.mark.parametrize(
-    ("precision", "device", "expected"),
-    [
-        ("fp32", "cpu", torch.float32),
-        ("bf16", "cpu", torch.bfloat16),
-        ("fp16", "cuda", torch.float16),
-        ("bf16", "cuda", torch.bfloat16),
-        ("auto", "cuda", torch.float16),
-    ],
-)
-def test_precision_names(precision, device, expected):
-    assert resolve_precision(precision, device) is expected
-
-
-@pytest.mark.parametrize(("flags", "expected"), [({"avx2"}, torch.float32), ({"avx512_bf16"}, torch.bfloat16),
-                                                 ({"amx_bf16", "avx2"}, torch.bfloat16)])  # fmt: skip
-def test_auto_on_cpu_follows_native_bf16(monkeypatch, flags, expected):
-    monkeypatch.delenv(precision_module.NATIVE_BF16_OVERRIDE_ENV, raising=False)
-    monkeypatch.setattr(precision_module, "cpu_flags", lambda: frozenset(flags))
-    assert resolve_precision("auto", "cpu") is expected
-
-
-@pytest.mark.parametrize("flags", [{"avx2"}, {"amx_bf16", "avx512_bf16"}])
-@pytest.mark.parametrize(("override", "expected"), [("1", torch.bfloat16), ("0", torch.float32)])
-def test_the_environment_overrides_the_cpu_flags(monkeypatch, flags, override, expected):
-    monkeypatch.setattr(precision_module, "cpu_flags", lambda: frozenset(flags))
-    monkeypatch.setenv(precision_module.NATIVE_BF16_OVERRIDE_ENV, override)
-    assert precision_module.cpu_has_native_bf16() is (override == "1")
-    assert resolve_precision("auto", "cpu") is expected
-    monkeypatch.setenv(precision_module.NATIVE_BF16_OVERRIDE_ENV, "yes")
-    with pytest.raises(ValueError, match="MPPE_ROS_CPU_NATIVE_BF16 must be 1, 0 or unset, got 'yes'"):
-        precision_module.cpu_has_native_bf16()
-
-
-@pytest.mark.parametrize(("override", "expected"), [("1", "torch.bfloat16"), ("0", "torch.float32")])
-def test_the_override_reaches_a_child_process(override, expected):
-    code = "from mppe_ros.precision import resolve_precision; print(resolve_precision('auto', 'cpu'))"
-    env = {**child_env(), precision_module.NATIVE_BF16_OVERRIDE_ENV: override}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == expected
-
-
-@pytest.mark.parametrize(
-    ("precision", "device", "message"),
-    [
-        ("fp16", "cpu", r"precision must be one of \['fp32', 'bf16', 'auto'\] on device 'cpu'.*got 'fp16'"),
-        ("float16", "cpu", r"precision must be one of \['fp32', 'bf16', 'fp16', 'auto'\], got 'float16'"),
-        ("", "cuda", "precision must be one of"),
-    ],
-)
-def test_bad_precisions_are_clear_errors(precision, device, message):
-    with pytest.raises(ValueError, match=message):
-        resolve_precision(precision, device)
-    if device == "cpu":
-        with pytest.raises(ValueError, match="precision must be one of"):
-            PipelineConfig(device="cpu", precision=precision)
-
-
-class _PrecisionProbe(nn.Module):
-    """Records the CUDA float32 settings in force while it runs."""
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        self.seen = (torch.backends.cudnn.conv.fp32_precision, torch.backends.cuda.matmul.fp32_precision)
-        return images
-
-
-@pytest.mark.parametrize("dtype, expected", [(torch.float32, ("ieee", "ieee")), (torch.bfloat16, None)])
-def test_float32_networks_run_without_tf32_and_restore_the_settings(dtype, expected):
-    before = (torch.backends.cudnn.conv.fp32_precision, torch.backends.cuda.matmul.fp32_precision)
-    probe = _PrecisionProbe()
-    InferenceNet(probe, dtype, torch.contiguous_format)(torch.zeros(1, 3, 4, 4))
-    assert probe.seen == (expected or before)
-    assert (torch.backends.cudnn.conv.fp32_precision, torch.backends.cuda.matmul.fp32_precision) == before
-
-
-def test_ieee_float32_restores_the_settings_after_an_error():
-    before = torch.backends.cudnn.conv.fp32_precision
-    with pytest.raises(RuntimeError, match="inside"), ieee_float32():
-        raise RuntimeError("inside")
-    assert torch.backends.cudnn.conv.fp32_precision == before
-
-
-def test_cpu_flags_are_read(monkeypatch):
-    monkeypatch.delenv(precision_module.NATIVE_BF16_OVERRIDE_ENV, raising=False)
-    flags = precision_module.cpu_flags()
-    assert isinstance(flags, frozenset)
-    assert precision_module.cpu_has_native_bf16() == bool(flags & {"avx512_bf16", "amx_bf16"})
-
-
+@pytest.mark.slow
 def test_bf16_on_cpu_runs_and_stays_close_to_fp32():
     """bf16 against fp32 on the same crop, with trained-like random weights (mppe_ros.testing.synthetic).
 

@@ -16,6 +16,7 @@ import pytest
 
 from mppe_ros.testing import golden
 
+pytestmark = pytest.mark.slow  # builds and runs the pipeline once (about 8 s)
 GOLDEN_FILE = Path(__file__).resolve().parent.parent / "data" / "golden_pipeline.json"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from mppe_ros.checkpoints import load_posenet, load_rootnet
@@ -23,6 +24,7 @@ def test_person_boxes_lie_in_the_frame():
         assert (boxes[:, 1] + boxes[:, 3] <= 480).all() and np.unique(boxes[:, :2], axis=0).shape[0] == count
 
 
+@pytest.mark.slow
 def test_weights_are_official_format_files_with_trained_like_ranges(tmp_path):
     posenet_path, rootnet_path = trained_like_weights(tmp_path / "a", joint_num=18, seed=3)
     again = trained_like_weights(tmp_path / "b", joint_num=18, seed=3)
