@@ -71,8 +71,9 @@ def draw_poses(
         cv2.rectangle(canvas, (round(x), round(y)), (round(x + w), round(y + h)), color, thickness)
         points = [(round(u), round(v)) if np.isfinite(u) and np.isfinite(v) else None for u, v in joints]
         for a, b in bones:
-            if points[a] is not None and points[b] is not None:
-                cv2.line(canvas, points[a], points[b], color, thickness + 1, cv2.LINE_AA)
+            start, end = points[a], points[b]
+            if start is not None and end is not None:
+                cv2.line(canvas, start, end, color, thickness + 1, cv2.LINE_AA)
         for point in points:
             if point is not None:
                 cv2.circle(canvas, point, thickness + 2, color, -1, cv2.LINE_AA)
@@ -97,7 +98,9 @@ def draw_skeletons(image_bgr: np.ndarray, result: PoseResult, note: str = "") ->
     )
 
 
-def _outlined_text(canvas: np.ndarray, text: str, origin: tuple[int, int], color, thickness: int) -> None:
+def _outlined_text(
+    canvas: np.ndarray, text: str, origin: tuple[int, int], color: tuple[int, int, int], thickness: int
+) -> None:
     for text_color, text_thickness in (((0, 0, 0), thickness + 2), (color, thickness)):
         cv2.putText(
             canvas, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 0.5 * thickness, text_color, text_thickness, cv2.LINE_AA
