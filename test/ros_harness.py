@@ -6,7 +6,6 @@ import functools
 import time
 from collections.abc import Callable
 
-import cv2
 import numpy as np
 import pytest
 import rclpy
@@ -21,6 +20,7 @@ from mppe_ros.camera import PinholeCamera
 from mppe_ros.msg import PersonPose3DArray
 from mppe_ros.ros.conversions import bgr_to_image_msg
 from mppe_ros.testing import messages
+from mppe_ros.testing.synthetic import draw_stick_figure
 
 WIDTH, HEIGHT = 160, 120
 FX, FY, CX, CY = 150.0, 155.0, 82.0, 58.0
@@ -29,14 +29,10 @@ BOXES = np.array([[12.0, 10.0, 50.0, 100.0], [92.0, 20.0, 40.0, 90.0]])
 
 
 def sample_image() -> np.ndarray:
-    """A small BGR picture with two stick figures inside BOXES."""
+    """A small BGR picture with two stick figures inside BOXES (mppe_ros.testing.synthetic)."""
     image = np.full((HEIGHT, WIDTH, 3), (90, 120, 60), np.uint8)
-    for x, y, w, h in BOXES.astype(int):
-        cx = x + w // 2
-        cv2.circle(image, (cx, y + h // 8), h // 10, (200, 180, 160), -1)
-        cv2.line(image, (cx, y + h // 5), (cx, y + 3 * h // 5), (40, 40, 200), 5)
-        for end in ((x, y + h), (x + w, y + h), (x, y + h // 3), (x + w, y + h // 3)):
-            cv2.line(image, (cx, y + 3 * h // 5 if end[1] == y + h else y + h // 4), end, (30, 30, 30), 3)
+    for box in BOXES:
+        draw_stick_figure(image, box, (200, 180, 160))
     return image
 
 

@@ -47,6 +47,7 @@ from mppe_ros.overlay import PERSON_COLORS, draw_poses
 from mppe_ros.ros.conversions import bgr_to_image_msg, message_to_dict
 from mppe_ros.ros.node import MppeNode, StartupError
 from mppe_ros.testing.messages import camera_info as synthetic_camera_info
+from mppe_ros.testing.synthetic import draw_stick_figure
 
 WIDTH, HEIGHT, FX, FY = 640, 480, 600.0, 600.0
 FRAME_ID = "camera_optical_frame"
@@ -70,23 +71,10 @@ def sample_scene() -> tuple[np.ndarray, np.ndarray, str]:
             scene[y : y + height, x : x + width] = cv2.resize(photo, (width, height), interpolation=cv2.INTER_AREA)
         else:
             width = height // 2
-            _draw_figure(scene, x, y, width, height)
+            draw_stick_figure(scene, (x, y, width, height))
         boxes.append((x, y, width, height))
     source = "matplotlib sample image grace_hopper.jpg" if photo is not None else "drawn figures"
     return scene, np.array(boxes, dtype=np.float64), source
-
-
-def _draw_figure(image: np.ndarray, x: int, y: int, w: int, h: int) -> None:
-    cx, colour = x + w // 2, (60, 60, 60)
-    cv2.circle(image, (cx, y + h // 10), h // 12, colour, -1)
-    cv2.line(image, (cx, y + h // 5), (cx, y + 3 * h // 5), colour, max(2, w // 8))
-    for end_x, start_y, end_y in (
-        (x, y + h // 4, y + h // 2),
-        (x + w, y + h // 4, y + h // 2),
-        (x + w // 5, y + 3 * h // 5, y + h),
-        (x + 4 * w // 5, y + 3 * h // 5, y + h),
-    ):
-        cv2.line(image, (cx, start_y), (end_x, end_y), colour, max(2, w // 12))
 
 
 def camera_info(header: Header) -> CameraInfo:

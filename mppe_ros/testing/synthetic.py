@@ -1,7 +1,7 @@
 """Synthetic inputs shared by the tests, the benchmarks, `mppe-ros infer --untrained` and the demo.
 
 The one recipe for plausible random weights (`trained_like_nets`, saved in the released file format by
-`trained_like_weights`), synthetic frames and person boxes. Everything is seeded: the same call gives
+`trained_like_weights`), synthetic frames, person boxes and stick figures. Everything is seeded: the same call gives
 the same numbers (on the same torch build), which the golden test (mppe_ros.testing.golden) relies on.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from torch import nn
@@ -43,6 +44,18 @@ def person_boxes(count: int, width: int, height: int) -> np.ndarray:
     x, y = (index % columns) * cell_w, (index // columns) * cell_h
     sizes = np.broadcast_to([0.6 * cell_w, 0.9 * cell_h], (count, 2))
     return np.concatenate([np.stack([x + 0.2 * cell_w, y + 0.05 * cell_h], 1), sizes], 1)
+
+
+def draw_stick_figure(image_bgr: np.ndarray, box_xywh_px, colour: tuple[int, int, int] = (60, 60, 60)) -> None:
+    """Draw an upright stick figure (head, trunk, arms, legs) filling `box_xywh_px` into `image_bgr`, in place."""
+    x, y, w, h = (int(v) for v in box_xywh_px)
+    cx, width = x + w // 2, max(2, w // 10)
+    cv2.circle(image_bgr, (cx, y + h // 10), max(h // 12, 1), colour, -1)
+    cv2.line(image_bgr, (cx, y + h // 5), (cx, y + 3 * h // 5), colour, max(2, w // 8))
+    arms = ((x, y + h // 4, y + h // 2), (x + w, y + h // 4, y + h // 2))
+    legs = ((x + w // 5, y + 3 * h // 5, y + h), (x + 4 * w // 5, y + 3 * h // 5, y + h))
+    for end_x, start_y, end_y in arms + legs:
+        cv2.line(image_bgr, (cx, start_y), (end_x, end_y), colour, width)
 
 
 def network_input(image_bgr: np.ndarray) -> torch.Tensor:
