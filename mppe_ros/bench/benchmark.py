@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -196,13 +195,7 @@ def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
         return bench_soak.main(args)
     args = arguments.finish_arguments(args)
     document = run(args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "benchmark.json").write_text(json.dumps(document, indent=2) + "\n")
-    table = bench_report.markdown(document)
-    (out / "benchmark.md").write_text(table)
-    print(table)
-    print(f"wrote {out / 'benchmark.json'} and {out / 'benchmark.md'}")
+    bench_report.write_outputs(args.out, "benchmark", document, bench_report.markdown(document))
     return 0
 
 

@@ -107,12 +107,7 @@ def run(seconds: float, device: str, precision: str, width: int, height: int, pe
         time.sleep(GRACE_S + node.stats.last_processing_s)
         stats = node.stats
     finally:
-        if executor is not None:
-            executor.shutdown()
-        for created in (client, node):
-            if created is not None:
-                created.destroy_node()
-        rclpy.try_shutdown(context=context)
+        close_graph(executor, (client, node), context)
     latencies = np.array([received_s[key] - published_s[key] for key in received_s])
     result = {
         "seconds": seconds, "rate_hz": RATE_HZ, "published": len(published_s), "results": len(received_s),
@@ -126,3 +121,15 @@ def run(seconds: float, device: str, precision: str, width: int, height: int, pe
         "latency_p99_s": float(np.percentile(latencies, 99)) if len(latencies) else None,
     }  # fmt: skip
     return result
+
+
+def close_graph(executor: Any, nodes: tuple[Any, ...], context: Any) -> None:
+    """Shut the executor down, destroy the nodes that were created (None: not yet) and the context."""
+    import rclpy
+
+    if executor is not None:
+        executor.shutdown()
+    for created in nodes:
+        if created is not None:
+            created.destroy_node()
+    rclpy.try_shutdown(context=context)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+from pathlib import Path
 from typing import Any
 
 STAGE_COLUMNS = ("image_conversion", "detection", "crop", "rootnet", "posenet", "decoding", "message_building")
@@ -181,3 +183,13 @@ def soak_markdown(document: dict[str, Any]) -> str:
         f"{document['goal_mb_per_1000_frames']:g}: {'met' if document['goal_met'] else 'NOT met'}).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def write_outputs(out_dir: str | Path, stem: str, document: dict[str, Any], table: str) -> None:
+    """Write `<stem>.json` and `<stem>.md` into `out_dir` (created), print the table and where they went."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.json").write_text(json.dumps(document, indent=2) + "\n")
+    (out / f"{stem}.md").write_text(table)
+    print(table)
+    print(f"wrote {out / f'{stem}.json'} and {out / f'{stem}.md'}")

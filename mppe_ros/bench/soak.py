@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import threading
 import time
@@ -70,7 +69,7 @@ def run(frames: int, persons: int, width: int, height: int, warmup_frames: int, 
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from visualization_msgs.msg import MarkerArray
 
-    from mppe_ros.bench.node import pair_messages
+    from mppe_ros.bench.node import close_graph, pair_messages
     from mppe_ros.joint_sets import MUCO_21
     from mppe_ros.msg import PersonPose3DArray
     from mppe_ros.pipeline import MppePipeline
@@ -138,12 +137,7 @@ def run(frames: int, persons: int, width: int, height: int, warmup_frames: int, 
         top_sites = tracemalloc.take_snapshot().statistics("lineno")[:5]
     finally:
         tracemalloc.stop()
-        if executor is not None:
-            executor.shutdown()
-        for created in (client, node):
-            if created is not None:
-                created.destroy_node()
-        rclpy.try_shutdown(context=context)
+        close_graph(executor, (client, node), context)
     frame_numbers = [point["frame"] for point in points]
     slopes = {f"{key}_per_1000_frames": slope_mb_per_1000_frames(frame_numbers, [p[key] for p in points])
               for key in ("rss_mb", "heap_mb")}  # fmt: skip
@@ -175,11 +169,5 @@ def main(args: argparse.Namespace) -> int:
                    device, precision)  # fmt: skip
     machine["load_average_end"] = list(os.getloadavg())
     document["machine"] = machine
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "soak.json").write_text(json.dumps(document, indent=2) + "\n")
-    table = bench_report.soak_markdown(document)
-    (out / "soak.md").write_text(table)
-    print(table)
-    print(f"wrote {out / 'soak.json'} and {out / 'soak.md'}")
+    bench_report.write_outputs(args.out, "soak", document, bench_report.soak_markdown(document))
     return 0

@@ -32,20 +32,17 @@ class ThrottledLog:
 
     def error(self, key: str, text: str, once: bool = False) -> bool:
         """Log `text` at ERROR unless `key` was logged within the period (or ever, once=True)."""
-        if not self._due(key, once):
-            return False
-        try:
-            self._logger.error(text)
-        except Exception as error:  # noqa: BLE001 - reporting must never raise
-            self._fallback(error, text)
-        return True
+        return self._emit(key, once, text, lambda: self._logger.error(text))  # this line: ERROR only
 
     def warning(self, key: str, text: str, once: bool = False) -> bool:
         """Log `text` at WARN unless `key` was logged within the period (or ever, once=True)."""
+        return self._emit(key, once, text, lambda: self._logger.warning(text))  # this line: WARN only
+
+    def _emit(self, key: str, once: bool, text: str, log: Callable[[], object]) -> bool:
         if not self._due(key, once):
             return False
         try:
-            self._logger.warning(text)
+            log()
         except Exception as error:  # noqa: BLE001 - reporting must never raise
             self._fallback(error, text)
         return True
