@@ -64,7 +64,7 @@ def run(frames: int, persons: int, width: int, height: int, warmup_frames: int, 
         device: str = "cpu", precision: str = "fp32") -> dict[str, Any]:  # fmt: skip
     """Stream warmup_frames + frames frames through a fresh MppeNode; the soak document (see module doc)."""
     import rclpy
-    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.executors import SingleThreadedExecutor
     from rclpy.parameter import Parameter
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from visualization_msgs.msg import MarkerArray
@@ -108,7 +108,7 @@ def run(frames: int, persons: int, width: int, height: int, warmup_frames: int, 
         client.create_subscription(
             MarkerArray, MARKERS_TOPIC, lambda m: on_output("markers", m.markers[0].header.stamp), 10
         )
-        executor = MultiThreadedExecutor(num_threads=2, context=context)
+        executor = SingleThreadedExecutor(context=context)
         executor.add_node(node)
         executor.add_node(client)
         threading.Thread(target=executor.spin, daemon=True).start()
