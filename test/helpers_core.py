@@ -6,11 +6,12 @@ Synthetic frames, boxes and weights come from mppe_ros.testing.synthetic (shared
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
 from mppe_ros.camera import PinholeCamera
-from mppe_ros.networks import DEPTH_DIM, HEATMAP_SIZE, INPUT_SIZE_PX
+from mppe_ros.networks import DEPTH_DIM, HEATMAP_SIZE, INPUT_SIZE_PX, build_posenet, build_rootnet
 from mppe_ros.preprocessing import crop_affine, process_bbox
 
 # The official demo (3dmppe.md §5): 640x392 image, f = 1500 px, principal point at the centre.
@@ -121,3 +122,20 @@ def encode_scene(
         pose_coords.append(np.concatenate([xy_hm, z_bins[:, None]], axis=1))
         root_output.append([*xy_hm[root_index], mm[root_index, 2]])
     return boxes, np.array(pose_coords), np.array(root_output)
+
+
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+BN_LAYERS_PER_NET = 56  # 53 in the ResNet-50 trunk + 3 in the deconvolution head
+
+
+def bn_random_nets() -> tuple[nn.Module, nn.Module]:
+    """PoseNet (21 joints) and RootNet, seeded, with randomised BatchNorm statistics (folding has work to do)."""
+    torch.manual_seed(0)
+    return randomise_batchnorm(build_posenet(21), 1), randomise_batchnorm(build_rootnet(), 2)
+
+
+def heatmap_logits(net: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """The logits before the soft-argmax (PoseNet's final layer, RootNet's xy layer)."""
+    head = net.head if hasattr(net, "head") else net.root
+    features = head.deconv_layers(net.backbone(images))
+    return head.final_layer(features) if hasattr(head, "final_layer") else head.xy_layer(features)

@@ -5,32 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers_core import randomise_batchnorm
-from torch import nn
+from helpers_core import BN_LAYERS_PER_NET, CUDA, bn_random_nets, heatmap_logits
 
 from mppe_ros.acceleration import CudaGraphNet, InferenceNet, prepare_for_inference
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.folding import fold_batchnorm
 from mppe_ros.joint_sets import MUCO_21
-from mppe_ros.networks import build_posenet, build_rootnet
+from mppe_ros.networks import build_rootnet
 from mppe_ros.pipeline import MppePipeline, PipelineConfig
 from mppe_ros.testing.synthetic import person_boxes, synthetic_frame, trained_like_nets
 
-CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-BN_LAYERS_PER_NET = 56  # 53 in the ResNet-50 trunk + 3 in the deconvolution head
 CAMERA = PinholeCamera(1500.0, 1500.0, 320.0, 240.0, 640, 480)
 
 
 @pytest.fixture(scope="module")
 def nets():
-    torch.manual_seed(0)
-    return randomise_batchnorm(build_posenet(21), 1), randomise_batchnorm(build_rootnet(), 2)
-
-
-def heatmap_logits(net: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    head = net.head if hasattr(net, "head") else net.root
-    features = head.deconv_layers(net.backbone(images))
-    return head.final_layer(features) if hasattr(head, "final_layer") else head.xy_layer(features)
+    return bn_random_nets()
 
 
 def test_preparing_leaves_the_network_and_its_state_dict_contract_alone(nets):
