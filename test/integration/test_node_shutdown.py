@@ -66,8 +66,14 @@ class NodeProcess:
             return False
 
     def has_open(self, path: Path) -> bool:
-        fds = Path(f"/proc/{self.process.pid}/fd")
-        return any(os.path.realpath(fd) == str(path) for fd in fds.iterdir())
+        """The process holds `path` open (a descriptor closing while we look is skipped, not an error)."""
+        for fd in Path(f"/proc/{self.process.pid}/fd").iterdir():
+            try:
+                if os.readlink(fd) == str(path):
+                    return True
+            except OSError:
+                continue
+        return False
 
     def stop(self, signum: int) -> float:
         """Send `signum`; the seconds until the process ended."""
