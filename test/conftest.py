@@ -53,3 +53,18 @@ def detector_weights(tmp_path_factory) -> tuple[Path, dict]:
     path = tmp_path_factory.mktemp("detector") / "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth"
     torch.save(state, path)
     return path, state
+
+
+def run_bench(arguments: list[str], out: Path, stem: str, env: dict[str, str] | None = None) -> tuple[dict, str, str]:
+    """`python -m mppe_ros bench ARGUMENTS --out OUT` in a child process, as `make bench` runs it.
+
+    Returns: the written `<stem>.json` (parsed), `<stem>.md` and the printed stdout.
+    """
+    import json
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "mppe_ros", "bench", *arguments, "--out", str(out)]
+    done = subprocess.run(command, cwd=REPO_ROOT, env=env or child_env(), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads((out / f"{stem}.json").read_text()), (out / f"{stem}.md").read_text(), done.stdout

@@ -3,12 +3,8 @@ memory. A tiny soak checks the report's structure only (no memory or timing asse
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
-from conftest import REPO_ROOT, child_env
+from conftest import REPO_ROOT, run_bench
 
 from mppe_ros.apps import cli
 from mppe_ros.bench import soak as bench_soak
@@ -20,13 +16,11 @@ FRAMES, WARMUP_FRAMES, EVERY_FRAMES = 300, 50, 100
 @pytest.fixture(scope="module")
 def soak(tmp_path_factory):
     """`python -m mppe_ros bench --soak-frames 300` in a child process, as a user runs it."""
-    out = tmp_path_factory.mktemp("soak")
-    command = [sys.executable, "-m", "mppe_ros", "bench", "--soak-frames", str(FRAMES), "--soak-warmup-frames",
-               str(WARMUP_FRAMES), "--soak-every", str(EVERY_FRAMES), "--out", str(out)]  # fmt: skip
-    done = subprocess.run(command, cwd=REPO, env=child_env(), capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "| frame | elapsed s | RSS MB | heap MB | gc objects |" in done.stdout  # the table is printed too
-    return json.loads((out / "soak.json").read_text()), (out / "soak.md").read_text()
+    arguments = ["--soak-frames", str(FRAMES), "--soak-warmup-frames", str(WARMUP_FRAMES),
+                 "--soak-every", str(EVERY_FRAMES)]  # fmt: skip
+    document, table, stdout = run_bench(arguments, tmp_path_factory.mktemp("soak"), "soak")
+    assert "| frame | elapsed s | RSS MB | heap MB | gc objects |" in stdout  # the table is printed too
+    return document, table
 
 
 def test_the_soak_reports_each_measurement_and_the_slopes(soak):

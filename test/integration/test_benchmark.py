@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
-import sys
 
 import pytest
 import torch
-from conftest import REPO_ROOT, child_env
+from conftest import REPO_ROOT, child_env, run_bench
 
 from mppe_ros.apps import cli
 from mppe_ros.bench import benchmark, machine
@@ -35,14 +32,11 @@ def quick_run(tmp_path_factory):
     Native bf16 is overridden off, so the default precisions are fp32 alone on every CPU (both defaults:
     test_default_precisions_follow_native_bf16).
     """
-    out = tmp_path_factory.mktemp("bench")
-    command = [sys.executable, "-m", "mppe_ros", "bench", "--quick", "--device", "cpu", "--persons", "2",
-               "--out", str(out)]  # fmt: skip
     env = {**child_env(), NATIVE_BF16_OVERRIDE_ENV: "0"}
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "| cpu | fp32 | 320x240 | 2 |" in done.stdout  # the table is printed too
-    return json.loads((out / "benchmark.json").read_text()), (out / "benchmark.md").read_text()
+    arguments = ["--quick", "--device", "cpu", "--persons", "2"]
+    document, table, stdout = run_bench(arguments, tmp_path_factory.mktemp("bench"), "benchmark", env)
+    assert "| cpu | fp32 | 320x240 | 2 |" in stdout  # the table is printed too
+    return document, table
 
 
 def test_quick_run_writes_the_documented_json(quick_run):
