@@ -14,6 +14,12 @@ Images (`image_to_bgr`): sensor_msgs/Image -> contiguous BGR uint8 [H, W, 3], th
   decoder does (PyPI's `cv-bridge` ignores `step` and byte order and fails the self-test).
   Validation and the conversion to 8-bit BGR are the same either way.
 
+Compressed images (`compressed_image_to_bgr`): sensor_msgs/CompressedImage (image_transport's
+"compressed" transport) -> the same BGR uint8 [H, W, 3]. The format names the codec: "jpeg" or
+"png", alone or as image_transport writes it ("rgb8; jpeg compressed bgr8", "16UC1; png compressed").
+The payload is decoded with cv2.imdecode as stored (colour JPEG/PNG are BGR, whatever the original
+encoding was); grey and alpha as above; 16-bit PNG is scaled to 8 bits like the raw 16-bit encodings.
+
 Results (`result_to_msg`): PoseResult (metres, from the library) -> mppe_ros/PersonPose3DArray with
 the image's header. `message_to_dict` turns any message into JSON-ready Python values.
 """
@@ -27,7 +33,7 @@ from typing import Any
 import cv2
 import numpy as np
 from geometry_msgs.msg import Point
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
 from mppe_ros.msg import PersonPose3D, PersonPose3DArray
@@ -68,6 +74,18 @@ class UnsupportedEncodingError(ValueError):
 
 class ImageFormatError(ValueError):
     """The image's size, step or data length is inconsistent (a malformed message)."""
+
+
+class UnsupportedCompressionError(UnsupportedEncodingError):
+    """The CompressedImage format names no codec of COMPRESSED_CODECS (`encoding` holds the format)."""
+
+    def __init__(self, compressed_format: str) -> None:
+        ValueError.__init__(
+            self,
+            f"compressed image format {compressed_format!r} is not supported; expected a JPEG or PNG format as "
+            "image_transport's compressed transport writes it ('jpeg', 'png', 'bgr8; jpeg compressed bgr8', ...)",
+        )
+        self.encoding = compressed_format
 
 
 def image_to_bgr(msg: Any, use_cv_bridge: bool = True) -> np.ndarray:
@@ -161,6 +179,52 @@ def bgr_to_image_msg(image: np.ndarray, header: Header, encoding: str = "bgr8") 
     msg.step = image.shape[1] * channels
     msg.data = image.tobytes()  # ~50x faster than assigning the array
     return msg
+
+
+# --- compressed images -----------------------------------------------------------------------------
+
+COMPRESSED_CODECS = ("jpeg", "jpg", "png")  # the codec word of CompressedImage.format
+_SIGNATURES = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
+_JPEG_END = b"\xff\xd9"  # end-of-image marker: a JPEG without it was cut short
+# decoded (channels, bytes per channel) -> the ENCODINGS entry that native_to_bgr converts from
+_DECODED_ENCODINGS = {
+    (1, 1): "mono8",
+    (3, 1): "bgr8",
+    (4, 1): "bgra8",
+    (1, 2): "mono16",
+    (3, 2): "bgr16",
+    (4, 2): "bgra16",
+}
+
+
+def compressed_image_to_bgr(msg: CompressedImage) -> np.ndarray:
+    """Decode a sensor_msgs/CompressedImage (JPEG or PNG) to the pipeline's input.
+
+    Returns:
+        uint8 [height, width, 3], BGR, C-contiguous, as `image_to_bgr` returns for a raw Image.
+
+    Raises:
+        UnsupportedCompressionError: the format names no codec of COMPRESSED_CODECS.
+        ImageFormatError: empty data, not a JPEG/PNG payload, a truncated JPEG, or OpenCV cannot decode it.
+    """
+    compressed_format = msg.format
+    codec = compressed_format.split(";")[-1].split()
+    if not codec or codec[0].lower() not in COMPRESSED_CODECS:
+        raise UnsupportedCompressionError(compressed_format)
+    data = np.frombuffer(memoryview(msg.data), dtype=np.uint8)
+    described = f"compressed image ({compressed_format!r}, {data.size} B)"
+    if data.size == 0:
+        raise ImageFormatError(f"{described} has no data")
+    kind = next((name for name, magic in _SIGNATURES.items() if data[: len(magic)].tobytes() == magic), None)
+    if kind is None:
+        raise ImageFormatError(f"{described} is neither JPEG nor PNG: it starts with {data[:8].tobytes().hex(' ')}")
+    if kind == "JPEG" and _JPEG_END not in data[-64:].tobytes():
+        raise ImageFormatError(f"{described} is a truncated JPEG (no end-of-image marker FF D9): the message was cut")
+    decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    if decoded is None:
+        raise ImageFormatError(f"{described} is a corrupt or truncated {kind}: OpenCV cannot decode it")
+    native = decoded.reshape(decoded.shape[0], decoded.shape[1], -1)  # JPEG/PNG: 1, 3 or 4 channels, uint8/16
+    return native_to_bgr(native, _DECODED_ENCODINGS[native.shape[2], native.dtype.itemsize])
 
 
 # --- cv_bridge, only when it is installed and correct ---------------------------------------------

@@ -7,9 +7,11 @@ skipped. Anything else a frame raises is left to the caller (the node's worker c
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +31,7 @@ _NUMBERS = re.compile(r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?|\b(?:nan|inf)\b", re.IGNORE
 # Injected boxes (tests, demo): an [N, 4] array for every frame, or a function of the Image message
 # returning boxes or (boxes, scores). None: the pipeline's detector.
 BoxesSource = Callable[[Image], Any] | np.ndarray | None
+TIMINGS_KEPT = 1024  # published frames whose timings FrameTimings keeps (the diagnostics' medians)
 
 
 @dataclass
@@ -50,6 +53,36 @@ class NodeStats:
     def count(self, name: str) -> None:
         """Add one to the counter `name`."""
         setattr(self, name, getattr(self, name) + 1)
+
+
+@dataclass(frozen=True)
+class FrameTiming:
+    """One published frame: processing_s (conversion + inference + publishing, s) and latency_s
+    (capture stamp of the image header -> publication, on the node clock, s; nan when the stamp is 0)."""
+
+    processing_s: float
+    latency_s: float
+
+
+class FrameTimings:
+    """The timings of the last `kept` published frames (recorded by the worker, read by /diagnostics)."""
+
+    def __init__(self, kept: int = TIMINGS_KEPT) -> None:
+        self._timings: deque[FrameTiming] = deque(maxlen=kept)
+        self._lock = threading.Lock()
+        self.recorded = 0  # frames recorded since start-up
+
+    def record(self, timing: FrameTiming) -> None:
+        """Add the timing of one published frame."""
+        with self._lock:
+            self._timings.append(timing)
+            self.recorded += 1
+
+    def since(self, recorded: int) -> tuple[int, list[FrameTiming]]:
+        """(recorded now, the timings recorded after the count `recorded`, oldest first; at most `kept`)."""
+        with self._lock:
+            new = min(self.recorded - recorded, len(self._timings))
+            return self.recorded, list(self._timings)[len(self._timings) - new :] if new > 0 else []
 
 
 def problem_kind(counter: str, error: Exception) -> str:
@@ -98,12 +131,25 @@ class FrameHandler:
         stats: the node's counters.
         log: the node's throttled log.
         publisher: the node's outputs.
+        ros_time_s: the node clock's time, s (the clock of the header stamps; default: the system
+            clock, which is the ROS clock unless use_sim_time).
+
+    Attributes:
+        timings: FrameTimings of the published frames (processing and stamp-to-publication latency).
     """
 
     def __init__(
-        self, pipeline: Any, boxes: BoxesSource, stats: NodeStats, log: ThrottledLog, publisher: FramePublisher
+        self,
+        pipeline: Any,
+        boxes: BoxesSource,
+        stats: NodeStats,
+        log: ThrottledLog,
+        publisher: FramePublisher,
+        ros_time_s: Callable[[], float] = time.time,
     ) -> None:
         self.pipeline, self.boxes, self.stats, self.log, self.publisher = pipeline, boxes, stats, log, publisher
+        self.ros_time_s = ros_time_s
+        self.timings = FrameTimings()
 
     def __call__(self, image_msg: Image, info_msg: CameraInfo, received_s: float, cfg: NodeConfig) -> None:
         start_s = time.monotonic()
@@ -128,7 +174,13 @@ class FrameHandler:
             return
         end_s = time.monotonic()
         self.stats.last_processing_s, self.stats.last_latency_s = end_s - start_s, end_s - received_s
+        self.timings.record(FrameTiming(end_s - start_s, self.stamp_latency_s(image_msg.header.stamp)))
         self.stats.frames_processed += 1
+
+    def stamp_latency_s(self, stamp: Any) -> float:
+        """Node clock now - `stamp` (builtin_interfaces/Time), s; nan for an unset (zero) stamp."""
+        stamp_s = stamp.sec + stamp.nanosec * 1e-9
+        return self.ros_time_s() - stamp_s if stamp_s > 0 else math.nan
 
     def skip(self, error: ValueError) -> None:
         """Count and log a frame that cannot be processed (an unsupported encoding once per encoding)."""
