@@ -2,7 +2,7 @@
 
     mppe-ros infer IMAGE --fx F --fy F --cx C --cy C [--boxes boxes.json] [--precision fp32] [--json out.json]
         [--overlay out.png]
-    mppe-ros weights
+    mppe-ros weights [--download [--detector fasterrcnn_resnet50_fpn]]
     mppe-ros bench [--quick] [--persons 1,5,10,20] [--device cpu,cuda] [--precision fp32,fp16] [--out DIR]
 
 Errors the user can fix (missing weights, unreadable image, bad intrinsics or boxes) end with a
@@ -19,14 +19,26 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
 from mppe_ros.bench import arguments as bench_arguments
 from mppe_ros.camera import PinholeCamera
+from mppe_ros.detection import DETECTOR_MODELS
 from mppe_ros.joint_sets import JOINT_SETS, get_joint_set
 from mppe_ros.overlay import draw_skeletons
 from mppe_ros.pipeline import DETECTORS, PRECISIONS, MppePipeline, PipelineConfig
 from mppe_ros.results import PoseResult
-from mppe_ros.weights import OFFICIAL_WEIGHTS, WeightsNotFoundError, cache_dir, cache_path, describe_weights
+from mppe_ros.weights import (
+    DEFAULT_WEIGHTS,
+    OFFICIAL_WEIGHTS,
+    WeightsFile,
+    WeightsNotFoundError,
+    cache_dir,
+    detector_file,
+    download_command,
+    download_files,
+    official_file,
+)
 
 EXIT_USAGE = 2
 UNTRAINED_WARNING = (
@@ -74,7 +86,21 @@ def build_parser() -> argparse.ArgumentParser:
     infer.add_argument("--untrained", action="store_true", help="random weights (testing only: meaningless poses)")
     infer.set_defaults(handler=run_infer)
 
-    weights = commands.add_parser("weights", help="show which weight files are found where")
+    weights = commands.add_parser(
+        "weights",
+        help="show which weight files are found where; --download fetches the demo's files",
+        description="Lists every weight file, where it is looked for and whether it is present. --download "
+        "fetches the files the demo and the node's defaults need: PoseNet and RootNet (MuCo-3DHP, from "
+        "Google Drive) into the weights cache ($MPPE_ROS_HOME) and the detector's COCO weights into "
+        "torchvision's cache ($TORCH_HOME/hub/checkpoints); files already present are kept.",
+    )
+    weights.add_argument("--download", action="store_true", help="download the missing files the demo needs")
+    weights.add_argument(
+        "--detector",
+        default=DETECTORS[0],
+        choices=DETECTORS[:-1],
+        help="whose COCO weights --download fetches (the node's `detector` parameter)",
+    )
     weights.set_defaults(handler=run_weights)
 
     bench = commands.add_parser("bench", help="per-stage speed against the official per-person pipeline")
@@ -167,14 +193,46 @@ def run_bench(args: argparse.Namespace) -> int:
     return benchmark.main(args)
 
 
+def _non_default(detector: str) -> str | None:
+    return None if detector == DETECTORS[0] else detector
+
+
+def demo_weights_files(detector: str = DETECTORS[0]) -> list[WeightsFile]:
+    """The files the demo (and the node's default parameters) need: PoseNet, RootNet, the detector's weights."""
+    posenet, rootnet = DEFAULT_WEIGHTS["muco_21"]
+    return [official_file(posenet), official_file(rootnet), detector_file(detector, DETECTOR_MODELS[detector][1].url)]
+
+
+def all_weights_files() -> list[WeightsFile]:
+    """Every file `mppe-ros weights` lists: OFFICIAL_WEIGHTS in the cache, then each detector's COCO weights."""
+    return [official_file(name) for name in OFFICIAL_WEIGHTS] + [
+        detector_file(name, entry[1].url) for name, entry in DETECTOR_MODELS.items()
+    ]
+
+
 def run_weights(args: argparse.Namespace) -> int:
-    """`mppe-ros weights`: a table of the released weight files and where each is found."""
+    """`mppe-ros weights`: each file, where it is looked for, present or missing; `--download` fetches the demo's."""
+    if args.download:
+        files = demo_weights_files(args.detector)
+        download_files(files)  # WeightsNotFoundError (exit 2) lists what failed
+        print(f"all {len(files)} weight files are present: make demo, mppe-ros infer and the node find them")
+        return 0
     print(f"weights cache: {cache_dir()} (set MPPE_ROS_HOME to change)")
-    for status in describe_weights():
-        entry = OFFICIAL_WEIGHTS[status.name]
-        where = status.path if status.path is not None else f"put it at {cache_path(entry)}"
-        print(f"{status.name:<16} {status.source:<8} {where}")
-        print(f"{'':<16} {entry.description}; link: {entry.link}")
+    print(f"detector weights: torchvision's cache {torch.hub.get_dir()}/checkpoints (set TORCH_HOME to change)")
+    files = all_weights_files()
+    width = max(len(item.name) for item in files)
+    for item in files:
+        present = item.path.is_file()
+        where = str(item.path) if present else f"put it at {item.path}"
+        print(f"{item.name:<{width}}  {'present' if present else 'missing':<8} {where}")
+        print(f"{'':<{width}}  {item.description}; link: {item.link}")
+    demo = demo_weights_files(args.detector)
+    missing = [item.name for item in demo if not item.path.is_file()]
+    if missing:
+        print(f"the demo needs {len(demo)} files, {len(missing)} missing ({', '.join(missing)}): "
+              f"fetch them with `{download_command(_non_default(args.detector))}`")  # fmt: skip
+    else:
+        print(f"the demo's {len(demo)} files are present")
     return 0
 
 

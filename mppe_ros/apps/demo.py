@@ -15,8 +15,9 @@ Three nodes in one rclpy context, talking over DDS like separate processes would
 
 Weights: the official PoseNet/RootNet files and the detector's COCO weights must be found (see
 `mppe-ros weights`); when they are missing the demo stops with the message that says where to get
-them and where to put them. `--untrained` instead writes random weights in the official format to
-a temporary folder and runs the same graph as an installation check. An untrained detector finds
+them and where to put them, and names the one command that fetches them all (`mppe-ros weights
+--download`). `--untrained` instead writes random weights in the official format to a temporary
+folder and runs the same graph as an installation check. An untrained detector finds
 nothing, so in that mode (only) the node runs with `detector: none` and is handed the player's
 known person boxes through MppeNode's `boxes` argument. Its poses are meaningless, and the output
 (stdout, poses3d.json, the images) says so.
@@ -165,6 +166,25 @@ def _untrained_weights(folder: Path) -> dict[str, str]:
     return {"posenet_path": str(posenet_path), "rootnet_path": str(rootnet_path)}
 
 
+def missing_weights_summary() -> str:
+    """Each file the demo needs, present or missing with where it goes, and the one command that fetches them."""
+    from mppe_ros.apps.cli import demo_weights_files
+    from mppe_ros.weights import CHECKOUT_DOWNLOAD_COMMAND, DOWNLOAD_COMMAND
+
+    files = demo_weights_files()
+    missing = [item for item in files if not item.path.is_file()]
+    lines = [f"mppe demo: the demo needs {len(files)} weight files, {len(missing)} missing:"]
+    width = max(len(item.name) for item in files)
+    lines += [
+        f"  {item.name:<{width}}  {'present' if item.path.is_file() else 'MISSING':<8} {item.path}" for item in files
+    ]
+    lines.append(
+        f"mppe demo: fetch them all with one command: {CHECKOUT_DOWNLOAD_COMMAND} "
+        f"(installed: {DOWNLOAD_COMMAND}), then run make demo again"
+    )
+    return "\n".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     scene, boxes, source = sample_scene()
     output = Path(args.output)
@@ -189,6 +209,8 @@ def run(args: argparse.Namespace) -> int:
                 )
             except StartupError as error:
                 print(f"mppe demo: cannot start mppe_node:\n{error}", file=sys.stderr)
+                if "not found" in str(error):  # weights missing (not a device or parameter problem)
+                    print(missing_weights_summary(), file=sys.stderr)
                 print(
                     "mppe demo: for an installation check without the weights run: make demo ARGS=--untrained",
                     file=sys.stderr,
