@@ -1,14 +1,37 @@
-"""DetectNet: person boxes from a torchvision COCO detector (Faster / Mask R-CNN, ResNet-50 FPN).
+"""DetectNet: person boxes from a torchvision COCO detector (Faster / Mask R-CNN).
 
 3DMPPE's DetectNet is Mask R-CNN trained on COCO; any detector that returns person boxes works.
+The choices (DETECTOR_MODELS, the `detector` setting), all torchvision COCO models, person = class 1:
+
+| name | backbone | COCO box mAP | GFLOPs (torchvision) | torchvision's input size |
+| --- | --- | --- | --- | --- |
+| fasterrcnn_resnet50_fpn (default) | ResNet-50 FPN | 37.0 | 134 | min 800, max 1333 px |
+| fasterrcnn_resnet50_fpn_v2 | ResNet-50 FPN (BN heads) | 46.7 | 280 | min 800, max 1333 px |
+| fasterrcnn_mobilenet_v3_large_fpn | MobileNetV3-Large FPN | 32.8 | 4.5 | min 800, max 1333 px |
+| fasterrcnn_mobilenet_v3_large_320_fpn | MobileNetV3-Large FPN | 22.8 | 0.72 | min 320, max 640 px |
+| maskrcnn_resnet50_fpn | ResNet-50 FPN + masks | 37.9 | 134 | min 800, max 1333 px |
+
+Input size: torchvision scales each frame by min(min_size / shorter side, max_size / longer side).
+`min_size_px` (ModelSettings.detector_min_size_px, default 800) replaces torchvision's min_size for
+every model; max_size stays the model's own (1333 px; 640 px for the 320 variant). So the 320
+variant at the default 800 is capped by its 640 px longer side (a 640x480 frame runs at 640x480,
+not 427x320); set detector_min_size_px to 320 to run it at the size it was trained at. The 320
+variant also keeps torchvision's lighter region proposals (150 instead of 1000, objectness >= 0.05).
+The score and NMS thresholds (DetectionSettings) act the same way in every model (its ROI heads).
+
 The detector is built without weights (nothing is downloaded at construction) and its COCO
 weights are read from a given file or from torchvision's own cache
-(`torch.hub.get_dir()/checkpoints/<official file name>`, i.e. `$TORCH_HOME/hub/checkpoints`).
+(`torch.hub.get_dir()/checkpoints/<official file name>`, i.e. `$TORCH_HOME/hub/checkpoints`), with
+torch.load(weights_only=True). A state_dict of another architecture is refused by naming the
+detector it belongs to. The two MobileNet variants share one architecture (same keys and shapes),
+so a file can only be told apart from the other's by torchvision's file name, which is checked.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,7 +42,7 @@ import torch
 import torchvision
 from torchvision.models import WeightsEnum, detection
 
-from mppe_ros.checkpoints import PathLike, load_state_dict_checked, read_state_dict
+from mppe_ros.checkpoints import CheckpointError, PathLike, load_state_dict_checked, read_state_dict
 from mppe_ros.settings import DetectionSettings, ModelSettings, check_value, default_of
 from mppe_ros.weights import WeightsNotFoundError
 
@@ -27,11 +50,24 @@ COCO_PERSON_LABEL = 1  # torchvision's COCO category index of "person"
 # torchvision keeps its 100 best detections of all 90 classes; with a low score threshold other
 # classes would crowd persons out, so the cap (applied after the score threshold) is raised.
 DETECTIONS_CAP = 100_000
-# model_name -> (builder, official COCO weights); the weights give the file name and URL.
+# model_name -> (builder, official COCO weights); the weights give the file name and URL. The order
+# is the `detector` setting's (mppe_ros.settings.DETECTORS, a test checks).
 DETECTOR_MODELS: dict[str, tuple[Callable[..., torch.nn.Module], WeightsEnum]] = {
     "fasterrcnn_resnet50_fpn": (
         detection.fasterrcnn_resnet50_fpn,
         detection.FasterRCNN_ResNet50_FPN_Weights.COCO_V1,
+    ),
+    "fasterrcnn_resnet50_fpn_v2": (
+        detection.fasterrcnn_resnet50_fpn_v2,
+        detection.FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1,
+    ),
+    "fasterrcnn_mobilenet_v3_large_fpn": (
+        detection.fasterrcnn_mobilenet_v3_large_fpn,
+        detection.FasterRCNN_MobileNet_V3_Large_FPN_Weights.COCO_V1,
+    ),
+    "fasterrcnn_mobilenet_v3_large_320_fpn": (
+        detection.fasterrcnn_mobilenet_v3_large_320_fpn,
+        detection.FasterRCNN_MobileNet_V3_Large_320_FPN_Weights.COCO_V1,
     ),
     "maskrcnn_resnet50_fpn": (
         detection.maskrcnn_resnet50_fpn,
@@ -66,6 +102,61 @@ def _model_entry(model_name: str) -> tuple[Callable[..., torch.nn.Module], Weigh
     return DETECTOR_MODELS[model_name]
 
 
+def detector_weights_url(model_name: str) -> str:
+    """torchvision's download URL of the COCO weights of `model_name` (a key of DETECTOR_MODELS)."""
+    return str(_model_entry(model_name)[1].url)
+
+
+def detector_cache_file(model_name: str) -> Path:
+    """Where torchvision's cache keeps the COCO weights of `model_name`: `<torch hub>/checkpoints/<file name>`."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(detector_weights_url(model_name)).path).name
+
+
+@functools.cache
+def _architecture(model_name: str) -> frozenset[tuple[str, tuple[int, ...]]]:
+    """(key, shape) of every weight of `model_name` without BatchNorm counters (built on the meta device)."""
+    with torch.device("meta"):
+        model = _model_entry(model_name)[0](weights=None, weights_backbone=None)
+    return _signature(model.state_dict())
+
+
+def _signature(state_dict: dict[str, torch.Tensor]) -> frozenset[tuple[str, tuple[int, ...]]]:
+    return frozenset(
+        (key, tuple(value.shape)) for key, value in state_dict.items() if not key.endswith("num_batches_tracked")
+    )
+
+
+def check_detector_state_dict(model_name: str, state_dict: dict[str, torch.Tensor], path: PathLike) -> None:
+    """Refuse a state_dict that belongs to another detector of DETECTOR_MODELS, naming that detector.
+
+    Two checks: the keys and shapes (another architecture), and the file name (torchvision's name of
+    another detector's file: the only way to tell the two MobileNet variants apart, which share one
+    architecture). A file that fits no detector is left to load_state_dict_checked's key report.
+
+    Raises:
+        CheckpointError: the file is another detector's; the message says which and what to set.
+    """
+    path = Path(path)
+    expected_file = detector_cache_file(model_name).name
+    advice = f"set detector to {{}}, or detector_weights_path to a {model_name} file (torchvision's {expected_file})"
+    signature = _signature(state_dict)
+    if signature != _architecture(model_name):
+        matches = [name for name in DETECTOR_MODELS if name != model_name and _architecture(name) == signature]
+        if matches:
+            raise CheckpointError(
+                f"detector weights {path} are a state_dict of torchvision {' / '.join(matches)}, not of the "
+                f"configured detector {model_name} (another architecture): " + advice.format(matches[0])
+            )
+        return
+    named = [name for name in DETECTOR_MODELS if name != model_name and detector_cache_file(name).name == path.name]
+    if named:
+        raise CheckpointError(
+            f"detector weights {path} carry torchvision's file name of {named[0]}, not of the configured detector "
+            f"{model_name} ({expected_file}); the two share one architecture, so only the name tells their COCO "
+            "weights apart: " + advice.format(named[0])
+        )
+
+
 def detector_weights_file(model_name: str, weights_path: PathLike | None = None) -> Path:
     """The COCO weights file of `model_name`: `weights_path`, else torchvision's cache file.
 
@@ -81,8 +172,7 @@ def detector_weights_file(model_name: str, weights_path: PathLike | None = None)
         WeightsNotFoundError: the file does not exist; the message gives the download URL and
             where to put the file.
     """
-    url = _model_entry(model_name)[1].url
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(url).path).name
+    url, cached = detector_weights_url(model_name), detector_cache_file(model_name)
     path = Path(weights_path).expanduser() if weights_path else cached
     if path.is_file():
         return path
@@ -158,13 +248,14 @@ class TorchvisionPersonDetector:
         weights_path: COCO state_dict file; None: torchvision's cache (see detector_weights_file).
         settings: the default filtering (DetectionSettings); a call may pass its own.
         min_size_px: shorter image side the detector resizes to (torchvision `min_size`), px
-            (ModelSettings.detector_min_size_px).
+            (ModelSettings.detector_min_size_px); the longer side stays at most the model's own
+            max_size (1333 px, 640 px for fasterrcnn_mobilenet_v3_large_320_fpn; see input_size_px).
         device: torch device, e.g. "cpu" or "cuda:0".
 
     Raises:
         ValueError: a setting is out of range or the model name is unknown.
         WeightsNotFoundError: the weights file does not exist.
-        CheckpointError: the file is not this detector's state_dict.
+        CheckpointError: the file is not this detector's state_dict (another detector's: named).
     """
 
     def __init__(
@@ -183,12 +274,23 @@ class TorchvisionPersonDetector:
         builder, _ = _model_entry(model_name)
         self.weights_path = detector_weights_file(model_name, weights_path)
         state_dict = read_state_dict(self.weights_path)
+        check_detector_state_dict(model_name, state_dict, self.weights_path)
         model = builder(weights=None, weights_backbone=None, min_size=min_size_px)
         load_state_dict_checked(model, state_dict, self.weights_path, f"torchvision {model_name}")
         self.model_name = model_name
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.settings = settings
+
+    def input_size_px(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) torchvision resizes a width x height frame to before the backbone, px.
+
+        scale = min(min_size / shorter side, max_size / longer side), each side floor(side * scale)
+        (torchvision's GeneralizedRCNNTransform; the batch is then zero-padded to multiples of 32).
+        """
+        transform: Any = self.model.transform
+        scale = min(transform.min_size[-1] / min(width, height), transform.max_size / max(width, height))
+        return math.floor(width * scale), math.floor(height * scale)
 
     def __call__(
         self, image_bgr: np.ndarray, settings: DetectionSettings | None = None
@@ -218,9 +320,9 @@ class TorchvisionPersonDetector:
         rgb = torch.from_numpy(np.ascontiguousarray(image_bgr[:, :, ::-1])).to(self.device)
         with torch.inference_mode():
             output = self.model([rgb.permute(2, 0, 1).float().div(255.0)])[0]
-        return filter_person_detections(
-            output["boxes"].cpu().numpy(),
+        return filter_person_detections(  # float(): a caller's torch.autocast may give bfloat16 (no numpy type)
+            output["boxes"].float().cpu().numpy(),
             output["labels"].cpu().numpy(),
-            output["scores"].cpu().numpy(),
+            output["scores"].float().cpu().numpy(),
             settings,
         )

@@ -21,8 +21,16 @@ from typing import Any
 
 from mppe_ros.joint_sets import JOINT_SETS
 
-# Detector model names (mppe_ros.detection.DETECTOR_MODELS, a test checks) and "none".
-DETECTORS = ("fasterrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn", "none")
+# Detector model names (mppe_ros.detection.DETECTOR_MODELS, same order, a test checks; their input sizes
+# and accuracy: that module's docstring) and "none".
+DETECTORS = (
+    "fasterrcnn_resnet50_fpn",
+    "fasterrcnn_resnet50_fpn_v2",
+    "fasterrcnn_mobilenet_v3_large_fpn",
+    "fasterrcnn_mobilenet_v3_large_320_fpn",
+    "maskrcnn_resnet50_fpn",
+    "none",
+)
 # Network precisions (mppe_ros.precision.PRECISIONS, a test checks; that module imports torch).
 PRECISION_CHOICES = ("fp32", "bf16", "fp16", "auto")
 
