@@ -1,4 +1,4 @@
-"""The command line of `mppe-ros bench` (benchmark and soak options) and their machine-dependent defaults.
+"""The command line of `mppe-ros bench` (benchmark, soak and --detectors options) and their machine-dependent defaults.
 
 Light to import (argparse only; torch when the defaults are filled in): `mppe-ros` builds its parser
 from here without importing the benchmark itself (mppe_ros.bench.benchmark).
@@ -53,6 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     option("--out", default="bench_output", help="folder for benchmark.json and benchmark.md, or soak.json and "
            "soak.md (default bench_output)")  # fmt: skip
     add_soak_arguments(parser)
+    option("--detectors", action="store_true", help="time each person detector instead of the benchmark "
+           "(mppe_ros.bench.detectors; detectors.json and .md): --sizes (default 640x480), --detector-min-size, "
+           "--repeats (default 5), --warmup (default 1), --threads, --precision fp32,bf16 apply")  # fmt: skip
+    option("--machine-name", help="the machine's name in the --detectors report (default: the CPU model)")
 
 
 def finish_arguments(args: argparse.Namespace) -> argparse.Namespace:

@@ -16,7 +16,8 @@ values; real files with --posenet/--rootnet). For every configuration, in the sa
 Also: an ablation of each optimisation, the accuracy of reduced precision against float32 on
 the same inputs, and our float32 result against the official pipeline. Writes benchmark.json
 and benchmark.md to --out (default bench_output/). The node-level benchmark is
-mppe_ros.bench.node (--node-seconds); the memory soak of the node, mppe_ros.bench.soak (--soak-frames).
+mppe_ros.bench.node (--node-seconds); the memory soak of the node, mppe_ros.bench.soak (--soak-frames);
+the time of each person detector, mppe_ros.bench.detectors (--detectors).
 
 Every speed figure is a ratio measured in the same run, because absolute times on a shared
 machine are noisy; the JSON records the load average before and after.
@@ -193,6 +194,10 @@ def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
         args = parser.parse_args(argv)
     if args.soak_frames is not None:
         return bench_soak.main(args)
+    if args.detectors:
+        from mppe_ros.bench import detectors as bench_detectors
+
+        return bench_detectors.main(args)
     args = arguments.finish_arguments(args)
     document = run(args)
     bench_report.write_outputs(args.out, "benchmark", document, bench_report.markdown(document))
