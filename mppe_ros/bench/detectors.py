@@ -60,7 +60,8 @@ class Config:
     precision: str  # "fp32" or "bf16 (autocast)"
     detector: TorchvisionPersonDetector
     rpn_kept: list[int]  # proposals the RPN kept, one per forward of `detector` (a hook appends; shared)
-    seconds: list[float] = dataclasses.field(default_factory=list)
+    seconds: list[float] = dataclasses.field(default_factory=list)  # wall clock, one per round
+    cpu_seconds: list[float] = dataclasses.field(default_factory=list)  # this process's CPU time (all threads)
     proposals: list[int] = dataclasses.field(default_factory=list)
     persons: list[int] = dataclasses.field(default_factory=list)
 
@@ -77,12 +78,13 @@ def random_weights_file(model_name: str, folder: Path) -> Path:
 
 
 def _time_once(config: Config, image: np.ndarray, measured: bool) -> None:
-    start_s = time.perf_counter()
+    start_s, start_cpu_s = time.perf_counter(), time.process_time()
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.precision != "fp32"):
         _, scores = config.detector(image)
-    elapsed_s = time.perf_counter() - start_s
+    elapsed_s, elapsed_cpu_s = time.perf_counter() - start_s, time.process_time() - start_cpu_s
     if measured:
         config.seconds.append(elapsed_s)
+        config.cpu_seconds.append(elapsed_cpu_s)
         config.proposals.append(config.rpn_kept[-1])
         config.persons.append(len(scores))
 
@@ -114,7 +116,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for width, height in sizes:
             image = synthetic_frame(width, height)
             for config in configs:
-                config.seconds, config.proposals, config.persons = [], [], []
+                config.seconds, config.cpu_seconds, config.proposals, config.persons = [], [], [], []
             for round_index in range(warmup + repeats):
                 start_s = time.perf_counter()
                 for config in configs:
@@ -163,46 +165,64 @@ def _row(config: Config, width: int, height: int) -> dict[str, Any]:
         "max_size_px": transform.max_size,
         "input_size": list(config.detector.input_size_px(width, height)),
         "parameters": sum(p.numel() for p in config.detector.model.parameters()),
-        "time": stats(config.seconds),
+        "wall": {"time": stats(config.seconds), "samples_s": list(config.seconds)},  # samples in round order
+        "cpu": {"time": stats(config.cpu_seconds), "samples_s": list(config.cpu_seconds)},
         "proposals_median": statistics.median(config.proposals),
         "persons_median": statistics.median(config.persons),
     }
 
 
+def _per_round(reference: dict[str, Any], row: dict[str, Any]) -> float:
+    """Median over rounds of reference time / row time within the same round (load drift between rounds cancels)."""
+    return statistics.median(a / b for a, b in zip(reference["samples_s"], row["samples_s"], strict=True))
+
+
 def _add_ratios(rows: list[dict[str, Any]]) -> None:
-    """speed-up = baseline time / time (baseline: fasterrcnn_resnet50_fpn fp32 at the configured size, same frame)."""
+    """speed-up = baseline time / time (baseline: fasterrcnn_resnet50_fpn fp32 at the configured size, same frame),
+    of wall and of CPU time: the median of the ratios within each round, of the medians and of the minimums."""
     fp32 = {(row["model"], row["min_size_px"]): row for row in rows if row["precision"] == "fp32"}
     base = fp32[(BASELINE, rows[0]["min_size_px"])]  # the first configuration: the configured min size
     for row in rows:
-        row["speedup_vs_baseline"] = {key: base["time"][key] / row["time"][key] for key in ("median_s", "min_s")}
-        same = fp32[(row["model"], row["min_size_px"])]
-        row["speedup_vs_fp32"] = same["time"]["median_s"] / row["time"]["median_s"]
+        for clock in ("wall", "cpu"):
+            timed, reference = row[clock], base[clock]
+            timed["speedup_vs_baseline"] = {
+                "per_round_median": _per_round(reference, timed),
+                **{key: reference["time"][key] / timed["time"][key] for key in ("median_s", "min_s")},
+            }
+            timed["speedup_vs_fp32"] = _per_round(fp32[(row["model"], row["min_size_px"])][clock], timed)
 
 
 def _progress_line(row: dict[str, Any]) -> str:
     width, height = row["image_size"]
     return (
         f"{row['model']} {row['precision']} {width}x{height} -> {row['input_size'][0]}x{row['input_size'][1]}: "
-        f"median {row['time']['median_s'] * 1000:.0f} ms, {row['speedup_vs_baseline']['median_s']:.2f}x "
-        f"the speed of {BASELINE}"
+        f"median {row['wall']['time']['median_s'] * 1000:.0f} ms wall, {row['cpu']['time']['median_s'] * 1000:.0f} ms "
+        f"CPU; {row['wall']['speedup_vs_baseline']['per_round_median']:.2f}x (wall), "
+        f"{row['cpu']['speedup_vs_baseline']['per_round_median']:.2f}x (CPU) the speed of {BASELINE}"
     )
+
+
+def _markdown_row(row: dict[str, Any]) -> list[str]:
+    wall, cpu = row["wall"], row["cpu"]
+    bf16 = "" if row["precision"] == "fp32" else f"{wall['speedup_vs_fp32']:.2f}x / {cpu['speedup_vs_fp32']:.2f}x"
+    return [
+        row["model"], row["precision"], "x".join(map(str, row["image_size"])),
+        f"{row['min_size_px']} / {row['max_size_px']}", "x".join(map(str, row["input_size"])),
+        f"{wall['time']['median_s'] * 1000:.0f}", f"{wall['time']['min_s'] * 1000:.0f}",
+        f"{cpu['time']['median_s'] * 1000:.0f}", f"{cpu['time']['min_s'] * 1000:.0f}",
+        f"{wall['speedup_vs_baseline']['per_round_median']:.2f}x",
+        f"{cpu['speedup_vs_baseline']['per_round_median']:.2f}x",
+        f"{cpu['speedup_vs_baseline']['min_s']:.2f}x", bf16,
+        f"{row['proposals_median']:.0f}", f"{row['persons_median']:.0f}", f"{row['parameters'] / 1e6:.1f}",
+    ]  # fmt: skip
 
 
 def markdown(document: dict[str, Any]) -> str:
     """The run as markdown: machine, settings, one row per configuration and frame size, notes."""
     machine = document["machine"]
-    header = ("detector", "precision", "frame", "min size px", "max size px", "detector input", "median ms",
-              "min ms", "speed-up vs R50-FPN (median)", "speed-up vs R50-FPN (min)", "bf16 vs fp32",
-              "proposals", "persons", "parameters M")  # fmt: skip
-    rows = [
-        [row["model"], row["precision"], "x".join(map(str, row["image_size"])), str(row["min_size_px"]),
-         str(row["max_size_px"]), "x".join(map(str, row["input_size"])), f"{row['time']['median_s'] * 1000:.0f}",
-         f"{row['time']['min_s'] * 1000:.0f}", f"{row['speedup_vs_baseline']['median_s']:.2f}x",
-         f"{row['speedup_vs_baseline']['min_s']:.2f}x",
-         "" if row["precision"] == "fp32" else f"{row['speedup_vs_fp32']:.2f}x",
-         f"{row['proposals_median']:.0f}", f"{row['persons_median']:.0f}", f"{row['parameters'] / 1e6:.1f}"]
-        for row in document["runs"]
-    ]  # fmt: skip
+    header = ("detector", "precision", "frame", "min / max size px", "detector input", "wall ms", "wall min ms",
+              "CPU ms", "CPU min ms", "speed-up (wall)", "speed-up (CPU)", "speed-up (CPU, of minimums)",
+              "bf16 vs fp32 (wall / CPU)", "proposals", "persons", "parameters M")  # fmt: skip
     load_end = machine.get("load_average_end", [float("nan")])[0]
     lines = [
         "# mppe_ros person detectors (CPU)",
@@ -214,11 +234,16 @@ def markdown(document: dict[str, Any]) -> str:
         f"- each detector as the pipeline runs it (conversion, resize, detection, person filtering at the default "
         f"thresholds), on one synthetic frame; {document['repeats']} interleaved rounds after {document['warmup']} "
         f"warm-up; configured detector_min_size_px {document['detector_min_size_px']}",
+        "- times per frame, median (and minimum) over the rounds: `wall` = elapsed time, `CPU` = this process's CPU "
+        "time over all its threads (less disturbed by other processes; with several threads it includes their "
+        "waiting in spin loops)",
+        f"- speed-up = time of {document['baseline']} fp32 at the configured size on the same frame / time, same "
+        "run: the median over rounds of the ratio within a round (load changes between rounds cancel), and the "
+        "ratio of the minimums; bf16 vs fp32 likewise, against the same detector in fp32",
         f"- weights: {document['weights']}; `proposals` = region proposals the RPN kept (the box head's work), "
         "`persons` = person boxes returned (random weights: few or none)",
-        f"- speed-up = time of {document['baseline']} fp32 at the configured size on the same frame / time, same run",
         "",
-        *bench_report._table(header, rows),
+        *bench_report._table(header, [_markdown_row(row) for row in document["runs"]]),
         "",
         "Notes:",
         "",
