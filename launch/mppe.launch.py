@@ -1,26 +1,52 @@
-"""Start mppe_node on a camera (and RViz with the skeletons).
+"""Start mppe_node on a camera (and, on request, RViz with the skeletons).
 
-    ros2 launch mppe_ros mppe.launch.py camera:=/camera rviz:=true
+    ros2 launch mppe_ros mppe.launch.py camera:=/camera
     ros2 launch mppe_ros mppe.launch.py image:=/cam/image_rect camera_info:=/cam/camera_info use_rectified:=true
+    ros2 launch mppe_ros mppe.launch.py camera:=/camera rviz:=true     # on a desktop with rviz2 installed
 
 Arguments:
-    camera          namespace of the camera driver; image and camera_info default to
+    camera          namespace of the camera driver (default /camera); image and camera_info default to
                     <camera>/image_raw and <camera>/camera_info.
     image           image topic (sensor_msgs/Image); overrides the camera default.
     camera_info     its CameraInfo topic (same stamps as the images).
-    use_rectified   true when `image` is rectified (image_rect): intrinsics from P instead of K.
+    use_rectified   true when `image` is rectified (image_rect): intrinsics from P instead of K (default false).
     params_file     parameter file (default: this package's config/mppe.yaml).
-    device          auto | cpu | cuda | cuda:N (checked by the node, like every parameter).
-    rviz            true | false: also start RViz with config/mppe.rviz.
+    device          auto | cpu | cuda | cuda:N (default auto; checked by the node, like every parameter).
+    rviz            true | false (default false: headless, no rviz2 needed): also start RViz with
+                    config/mppe.rviz.
     fixed_frame     RViz fixed frame: the camera's optical frame (the images' header.frame_id).
 
 Every other parameter comes from params_file (see config/mppe.yaml); only the arguments above are
 set here, so each parameter is declared and documented in one place (its settings type, see
 mppe_ros/ros/parameters.py).
+
+Exit behaviour (launch 3.x, `ros2 launch`):
+    - mppe_node is required: when it exits, the whole launch shuts down (RViz too).
+    - It exits 0 (a stop request, the lifecycle shutdown transition): `ros2 launch` exits 0.
+    - It exits non-zero (e.g. `cannot start: ...`, status 1): `ros2 launch` exits 1. launch's
+      LaunchService cannot return a process's own status; an error raised in the exit handler is
+      its one way to return non-zero ("Caught exception in launch ...: mppe_node exited with status N").
+    - SIGINT (Ctrl-C): mppe_node gets SIGINT (from the terminal, or from launch when it is not
+      interactive; launch escalates to SIGTERM after 5 s, SIGKILL after 10 s); `ros2 launch` exits 0
+      when the node stopped with status 0, 1 otherwise.
+    - SIGTERM to `ros2 launch` (systemd, docker stop, kill PID): launch 3.x installs no SIGTERM
+      handler, so the launch would die at once and leave mppe_node running. This file stops the
+      processes it started first (SIGTERM, SIGKILL after STOP_TIMEOUT_S), then lets SIGTERM end
+      `ros2 launch` as before: killed by SIGTERM (status -15, shell 143).
+    - RViz is not required: closing it leaves the node running. RViz comes first, so an install
+      without rviz2 and rviz:=true fails (`package 'rviz2' not found`, exit 1) before mppe_node starts.
 """
 
-from launch.actions import DeclareLaunchArgument
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+from launch.actions import DeclareLaunchArgument, RegisterEventHandler, Shutdown
 from launch.conditions import IfCondition
+from launch.event_handlers import OnProcessExit, OnProcessStart
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
@@ -29,6 +55,91 @@ from launch_ros.substitutions import FindPackageShare
 from launch import LaunchDescription
 
 PACKAGE = "mppe_ros"
+STOP_TIMEOUT_S = 10.0  # after SIGTERM to `ros2 launch`: the node stops within 5 s, a frame in flight included
+
+
+class NodeFailedError(RuntimeError):
+    """mppe_node exited with a non-zero status: raised in launch's event loop so `ros2 launch` exits 1."""
+
+
+class StopOnSigterm:
+    """Stops the processes of this launch when `ros2 launch` receives SIGTERM, then lets the signal end it.
+
+    Installed (main thread, launch's event loop) when the first process starts, uninstalled when the
+    last one exits; a SIGTERM handler that was there before is restored and called afterwards.
+    """
+
+    def __init__(self) -> None:
+        self.pids: set[int] = set()
+        self.previous = None
+        self.installed = False
+
+    def started(self, event, context):
+        self.pids.add(event.pid)
+        if not self.installed:
+            try:
+                self.previous = signal.signal(signal.SIGTERM, self.on_sigterm)
+                self.installed = True
+            except ValueError:  # not the main thread: launch's own handling applies
+                pass
+
+    def exited(self, event, context):
+        self.pids.discard(event.pid)
+        if not self.pids:
+            self.uninstall()
+
+    def uninstall(self) -> None:
+        if self.installed and signal.getsignal(signal.SIGTERM) == self.on_sigterm:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if self.previous is None else self.previous)
+        self.installed = False
+
+    def on_sigterm(self, signum, frame) -> None:
+        running = [pid for pid in self.pids if is_running_child(pid)]
+        if running:
+            print(f"[launch] SIGTERM: stopping {running} before exiting", file=sys.stderr, flush=True)
+        stop(running, signal.SIGTERM, STOP_TIMEOUT_S)
+        stop([pid for pid in running if is_running_child(pid)], signal.SIGKILL, 2.0)
+        previous = self.previous
+        self.uninstall()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:  # the default action: end this process as SIGTERM does
+            os.kill(os.getpid(), signum)
+
+
+def stop(pids: list[int], signum: int, timeout_s: float) -> None:
+    """Send `signum` to each of `pids` and wait until they have all exited or `timeout_s` passed."""
+    for pid in pids:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout_s
+    while any(is_running_child(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def is_running_child(pid: int) -> bool:
+    """`pid` is a child of this process that has not ended (one that has is reaped here; a reused pid is not ours)."""
+    try:
+        ended, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not a child (any more): reaped already, e.g. by asyncio's child watcher
+        return False
+    return ended == 0
+
+
+def required(stop_on_sigterm: StopOnSigterm):
+    """The exit handler of mppe_node: shut the launch down; a non-zero status makes its return code 1."""
+
+    def on_exit(event, context):
+        stop_on_sigterm.exited(event, context)
+        if event.returncode != 0:
+            raise NodeFailedError(f"mppe_node exited with status {event.returncode}")
+        return [Shutdown(reason="mppe_node exited")]
+
+    return on_exit
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -54,7 +165,12 @@ def generate_launch_description() -> LaunchDescription:
         DeclareLaunchArgument(
             "device", default_value="auto", description="inference device: auto, cpu, cuda or cuda:N"
         ),
-        DeclareLaunchArgument("rviz", default_value="true", choices=["true", "false"], description="start RViz"),
+        DeclareLaunchArgument(
+            "rviz",
+            default_value="false",
+            choices=["true", "false"],
+            description="start RViz (needs rviz2; default false: headless)",
+        ),
         DeclareLaunchArgument(
             "fixed_frame",
             default_value="camera_optical_frame",
@@ -90,4 +206,12 @@ def generate_launch_description() -> LaunchDescription:
         remappings=[("/mppe/image", image)],
         condition=IfCondition(LaunchConfiguration("rviz")),
     )
-    return LaunchDescription([*arguments, mppe_node, rviz])
+    stop_on_sigterm = StopOnSigterm()
+    handlers = [
+        RegisterEventHandler(OnProcessStart(target_action=rviz, on_start=stop_on_sigterm.started)),
+        RegisterEventHandler(OnProcessExit(target_action=rviz, on_exit=stop_on_sigterm.exited)),
+        RegisterEventHandler(OnProcessStart(target_action=mppe_node, on_start=stop_on_sigterm.started)),
+        RegisterEventHandler(OnProcessExit(target_action=mppe_node, on_exit=required(stop_on_sigterm))),
+    ]
+    # rviz before mppe_node: without rviz2, rviz:=true fails before the node is started (nothing orphaned).
+    return LaunchDescription([*arguments, *handlers, rviz, mppe_node])

@@ -21,8 +21,9 @@ from mppe_ros.ros.parameters import NODE_NAME, PARAMETERS_BY_NAME
 REPO = REPO_ROOT
 STANDINS = {
     "launch": ["LaunchDescription"],
-    "launch.actions": ["DeclareLaunchArgument"],
+    "launch.actions": ["DeclareLaunchArgument", "RegisterEventHandler", "Shutdown"],
     "launch.conditions": ["IfCondition"],
+    "launch.event_handlers": ["OnProcessExit", "OnProcessStart"],
     "launch.substitutions": ["LaunchConfiguration", "PathJoinSubstitution"],
     "launch_ros.actions": ["Node"],
     "launch_ros.parameter_descriptions": ["ParameterValue"],
@@ -87,6 +88,7 @@ def test_arguments(description):
     assert "choices" not in args["device"], "the node checks the device (its settings type owns the values)"
     assert args["device"]["default_value"] == PARAMETERS_BY_NAME["device"].default
     assert args["rviz"]["choices"] == args["use_rectified"]["choices"] == ["true", "false"]
+    assert args["rviz"]["default_value"] == "false", "headless by default: a ros-base install has no rviz2"
     camera = args["image"]["default_value"][0]
     assert type(camera).__name__ == "LaunchConfiguration" and camera.args == ("camera",)
     assert (
@@ -114,6 +116,22 @@ def test_remappings_match_the_node_topics_and_files_exist(description):
     assert default.args[0][1:] == ["config", "mppe.yaml"] and (REPO / "config" / "mppe.yaml").is_file()
     cmake = (REPO / "CMakeLists.txt").read_text()
     assert "install(DIRECTORY launch config" in cmake
+
+
+def test_the_node_is_required_and_rviz_comes_first(description):
+    """The node's exit ends the launch (a non-zero status raises, so the launch returns 1); RViz is
+    visited first, so a missing rviz2 fails the launch before the node is started."""
+    mppe = node(description, "mppe_node")
+    handlers = [entity.args[0] for entity in entities(description, "RegisterEventHandler")]
+    on_exit = [h for h in handlers if type(h).__name__ == "OnProcessExit" and h.kwargs["target_action"] is mppe]
+    assert len(on_exit) == 1
+    handler = on_exit[0].kwargs["on_exit"]
+    ok = handler(types.SimpleNamespace(returncode=0, pid=1), None)
+    assert [type(action).__name__ for action in ok] == ["Shutdown"]
+    with pytest.raises(RuntimeError, match="mppe_node exited with status 1"):
+        handler(types.SimpleNamespace(returncode=1, pid=1), None)
+    nodes = entities(description, "Node")
+    assert [n.kwargs["executable"] for n in nodes] == ["rviz2", "mppe_node"]
 
 
 def test_rviz_config(description):

@@ -1,0 +1,328 @@
+"""The real launch file through the real `ros2 launch`: defaults, arguments, a pair in, poses out, exits.
+
+`ros2 launch <repo>/launch/mppe.launch.py ...` runs as a child process in its own session (its own
+process group, as a terminal's job), so the working tree's launch file is what runs; the package it
+starts (`mppe_node`, config/) is the one installed into the venv by `make setup`. The node gets
+official-format synthetic weights (no download). This test process checks through rclpy what arrived:
+the node's parameters (its `get_parameters` service), the topics it subscribes, and a
+PersonPose3DArray answering a published Image + CameraInfo pair. Each launch ends with a stop (SIGINT
+to its process group, as Ctrl-C; SIGTERM to the `ros2 launch` process alone, as `kill`, systemd or
+docker do) or a node that cannot start, and must leave no process behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import rclpy
+from conftest import REPO_ROOT, child_env
+from rcl_interfaces.srv import GetParameters
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import parameter_value_to_python
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_harness import FRAME, camera_info, image_msg, stamp_header
+from ros_tools import requires, ros2_command, tools_env
+from sensor_msgs.msg import CameraInfo, Image
+
+from mppe_ros.msg import PersonPose3DArray
+
+LAUNCH_FILE = REPO_ROOT / "launch" / "mppe.launch.py"
+READY_WITHIN_S = 120.0  # imports and model loading on 2 loaded cores (about 20 to 40 s)
+FAILS_WITHIN_S = 90.0  # `cannot start` comes after the imports
+STOP_WITHIN_S = 20.0  # the node stops within 5 s; launch's own escalation takes up to 10 s more
+
+pytestmark = [
+    pytest.mark.slow,
+    requires("launch", "launch_ros", "ros2launch", "ros2cli"),
+    pytest.mark.skipif(ros2_command() is None, reason="no ros2 command: install the real ROS 2 tools"),
+]
+
+
+def process_table() -> dict[int, tuple[str, int, int, str]]:
+    """{pid: (state, ppid, process group, command line)} of every process (from /proc)."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        table[int(entry.name)] = (fields[0], int(fields[1]), int(fields[2]), command)
+    return table
+
+
+class RosLaunch:
+    """`ros2 launch LAUNCH_FILE ARGUMENTS` in its own session; its output is collected."""
+
+    def __init__(self, arguments: list[str], env: dict[str, str] | None = None) -> None:
+        command = [ros2_command(), "launch", str(LAUNCH_FILE), *arguments]
+        environment = {**tools_env(child_env()), "RCUTILS_LOGGING_BUFFERED_STREAM": "0", "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env={**environment, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a process group of its own: SIGINT is not ignored, signals reach it alone
+        )
+        self.output: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.output.append(line.decode(errors="replace"))
+
+    def text(self) -> str:
+        return "".join(self.output)
+
+    def wait_until(self, done, what: str, timeout_s: float = READY_WITHIN_S) -> None:
+        """Call done() until it is true; fail when `ros2 launch` exits first or after `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while not done():
+            assert self.process.poll() is None, f"ros2 launch exited ({self.process.returncode}):\n{self.text()}"
+            assert time.monotonic() < deadline, f"{what}: not within {timeout_s} s:\n{self.text()}"
+
+    def started_pids(self) -> list[int]:
+        """The processes launch reports starting ("process started with pid [N]")."""
+        return [int(pid) for pid in re.findall(r"process started with pid \[(\d+)\]", self.text())]
+
+    def group(self) -> dict[int, str]:
+        """{pid: command line} of the running processes in the launch's process group, itself included."""
+        return {
+            pid: command
+            for pid, (state, _, group, command) in process_table().items()
+            if group == self.process.pid and state != "Z"
+        }
+
+    def wait(self, timeout_s: float) -> tuple[int, float]:
+        """(return code, seconds) once `ros2 launch` has exited; fails after `timeout_s`."""
+        started_s = time.monotonic()
+        try:
+            code = self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"ros2 launch still running after {timeout_s} s:\n{self.text()}")
+        self.reader.join(5.0)
+        return code, time.monotonic() - started_s
+
+    def leftovers(self, pids: list[int]) -> dict[int, str]:
+        """The processes of the launch (its group, and `pids` wherever they are) still running."""
+        table = process_table()
+        left = {pid: table[pid][3] for pid in pids if pid in table and table[pid][0] != "Z"}
+        return {**left, **self.group()}
+
+    def close(self) -> None:
+        """Kill whatever is left (a failed test must not leave a node running for the next one)."""
+        for pid in [*self.group(), *self.started_pids()]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self.process.poll() is None:
+            self.process.wait(10.0)
+
+
+def assert_stops(launch: RosLaunch, pids: list[int], within_s: float, expected_code: int) -> float:
+    code, took_s = launch.wait(within_s)
+    assert code == expected_code, f"ros2 launch exited {code}, expected {expected_code}:\n{launch.text()}"
+    time.sleep(0.5)  # the kernel's bookkeeping of the last exits
+    assert launch.leftovers(pids) == {}, f"left running after ros2 launch exited:\n{launch.text()}"
+    return took_s
+
+
+@pytest.fixture
+def launches():
+    started: list[RosLaunch] = []
+
+    def start(arguments: list[str], env: dict[str, str] | None = None) -> RosLaunch:
+        started.append(RosLaunch(arguments, env))
+        return started[-1]
+
+    yield start
+    for launch in started:
+        launch.close()
+
+
+def params_file(path: Path, **values) -> Path:
+    """A ROS parameter file for mppe_node with `values` (strings quoted, numbers and booleans as they are)."""
+    lines = ["mppe_node:", "  ros__parameters:"]
+    for name, value in values.items():
+        text = f'"{value}"' if isinstance(value, (str, Path)) else str(value).lower()
+        lines.append(f"    {name}: {text}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+class Probe:
+    """A test node in its own context: the node's parameters, the graph, and an Image + CameraInfo pair."""
+
+    def __init__(self) -> None:
+        self.context = rclpy.Context()
+        rclpy.init(context=self.context)
+        self.node = rclpy.create_node("launch_file_probe", context=self.context)
+        self.executor = SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self.poses: list[PersonPose3DArray] = []
+        self.node.create_subscription(PersonPose3DArray, "/humans/poses3d", self.poses.append, 10)
+
+    def subscribed(self, topic: str, node: str = "/mppe_node"):
+        """A condition: `node` subscribes `topic` (it is running: its inputs exist)."""
+        return lambda: self.spin_until(lambda: node in self.subscribers(topic), 0.2)
+
+    def spin_until(self, done, timeout_s: float, every_s: float = 0.0, action=None) -> bool:
+        deadline, next_action = time.monotonic() + timeout_s, 0.0
+        while time.monotonic() < deadline:
+            if action is not None and time.monotonic() >= next_action:
+                action()
+                next_action = time.monotonic() + every_s
+            self.executor.spin_once(timeout_sec=0.05)
+            if done():
+                return True
+        return False
+
+    def parameters(self, node: str, names: list[str]) -> dict[str, object]:
+        client = self.node.create_client(GetParameters, f"{node}/get_parameters")
+        assert self.spin_until(client.service_is_ready, 30.0), f"no {node}/get_parameters service"
+        future = client.call_async(GetParameters.Request(names=names))
+        assert self.spin_until(future.done, 30.0), "get_parameters did not answer"
+        return {
+            name: parameter_value_to_python(value) for name, value in zip(names, future.result().values, strict=True)
+        }
+
+    def subscribers(self, topic: str) -> list[str]:
+        return [
+            f"{info.node_namespace.rstrip('/')}/{info.node_name}"
+            for info in self.node.get_subscriptions_info_by_topic(topic)
+        ]
+
+    def exchange(self, image_topic: str, info_topic: str, seconds: int, timeout_s: float = 60.0) -> PersonPose3DArray:
+        """Publish a pair (RELIABLE, equal stamps) every second until the poses with its stamp arrive."""
+        qos = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        image_pub = self.node.create_publisher(Image, image_topic, qos)
+        info_pub = self.node.create_publisher(CameraInfo, info_topic, qos)
+        header = stamp_header(seconds)
+
+        def publish() -> None:
+            image_pub.publish(image_msg(header))
+            info_pub.publish(camera_info(header))
+
+        def answered() -> list[PersonPose3DArray]:
+            return [p for p in self.poses if (p.header.stamp.sec, p.header.stamp.nanosec) == (seconds, 0)]
+
+        assert self.spin_until(lambda: bool(answered()), timeout_s, every_s=1.0, action=publish), (
+            f"no /humans/poses3d for stamp {seconds} within {timeout_s} s"
+        )
+        return answered()[0]
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.shutdown(context=self.context)
+
+
+@pytest.fixture
+def probe():
+    probe = Probe()
+    yield probe
+    probe.close()
+
+
+def test_defaults_start_headless_and_ctrl_c_ends_everything(
+    launches, official_weights, detector_weights, probe, tmp_path
+):
+    """No argument at all: the installed config/mppe.yaml, the default detector and device, no RViz.
+
+    The weights sit where a user's would: the mppe_ros cache ($MPPE_ROS_HOME) and torchvision's ($TORCH_HOME).
+    Ctrl-C (SIGINT to the process group) ends the launch with status 0 and no process left.
+    """
+    cache = tmp_path / "mppe_ros_home"
+    for name, key in (("posenet_muco", "posenet"), ("rootnet_muco", "rootnet")):
+        (cache / name).mkdir(parents=True)
+        (cache / name / official_weights[key].name).symlink_to(official_weights[key])
+    hub = tmp_path / "torch_home" / "hub" / "checkpoints"
+    hub.mkdir(parents=True)
+    (hub / detector_weights[0].name).symlink_to(detector_weights[0])
+
+    launch = launches([], env={"MPPE_ROS_HOME": str(cache), "TORCH_HOME": str(tmp_path / "torch_home")})
+    launch.wait_until(probe.subscribed("/camera/image_raw"), "mppe_node subscribes /camera/image_raw")
+    assert "/mppe_node" in probe.subscribers("/camera/camera_info")
+    assert probe.parameters("/mppe_node", ["device", "detector", "use_rectified"]) == {
+        "device": "auto",
+        "detector": "fasterrcnn_resnet50_fpn",
+        "use_rectified": False,
+    }
+    assert "rviz2" not in launch.text(), launch.text()
+    processes = launch.group()
+    assert not [command for command in processes.values() if "rviz" in command], processes
+    assert [pid for pid, command in processes.items() if "mppe_node" in command] == launch.started_pids()
+
+    pids = launch.started_pids()
+    os.killpg(launch.process.pid, signal.SIGINT)
+    took_s = assert_stops(launch, pids, STOP_WITHIN_S, expected_code=0)
+    assert "process has finished cleanly" in launch.text() and "Traceback" not in launch.text(), launch.text()
+    print(f"Ctrl-C: ros2 launch exited 0 after {took_s:.1f} s")
+
+
+def test_arguments_arrive_a_pair_is_answered_and_sigterm_leaves_nothing(launches, official_weights, probe, tmp_path):
+    """device:=, camera:=, image:=, use_rectified:= and a params_file reach the node; a pair gets poses back
+    with its stamp and frame; SIGTERM to `ros2 launch` alone stops the node first, then ends the launch."""
+    parameters = params_file(
+        tmp_path / "params.yaml",
+        posenet_path=official_weights["posenet"],
+        rootnet_path=official_weights["rootnet"],
+        detector="none",  # every frame is answered with an empty persons list: stamp and frame are enough here
+        score_threshold=0.65,
+    )
+    image_topic = "/cam/left/image_rect"
+    launch = launches(
+        ["device:=cpu", "camera:=/cam", f"image:={image_topic}", "use_rectified:=true", f"params_file:={parameters}"]
+    )
+    launch.wait_until(probe.subscribed(image_topic), f"mppe_node subscribes {image_topic}")
+
+    values = probe.parameters("/mppe_node", ["device", "use_rectified", "detector", "score_threshold", "posenet_path"])
+    assert values == {
+        "device": "cpu",
+        "use_rectified": True,
+        "detector": "none",
+        "score_threshold": 0.65,
+        "posenet_path": str(official_weights["posenet"]),
+    }
+    info_topic = "/cam/camera_info"  # from camera:=, as image:= overrides only the image
+    assert "/mppe_node" in probe.subscribers(info_topic)
+    assert "/mppe_node" not in probe.subscribers("/cam/image_raw")
+
+    poses = probe.exchange(image_topic, info_topic, seconds=4242)
+    assert (poses.header.stamp.sec, poses.header.stamp.nanosec, poses.header.frame_id) == (4242, 0, FRAME)
+    assert list(poses.persons) == []
+
+    pids = launch.started_pids()
+    assert len(pids) == 1
+    launch.process.send_signal(signal.SIGTERM)
+    took_s = assert_stops(launch, pids, STOP_WITHIN_S, expected_code=-signal.SIGTERM)
+    assert "SIGTERM: stopping" in launch.text(), launch.text()
+    print(f"SIGTERM: ros2 launch ended by SIGTERM after {took_s:.1f} s, node stopped first")
+
+
+def test_a_node_that_cannot_start_fails_the_launch(launches, official_weights, tmp_path):
+    missing = tmp_path / "no_such_snapshot_24.pth.tar"
+    parameters = params_file(
+        tmp_path / "params.yaml", posenet_path=missing, rootnet_path=official_weights["rootnet"], detector="none"
+    )
+    launch = launches(["device:=cpu", f"params_file:={parameters}"])
+    code, took_s = launch.wait(FAILS_WITHIN_S)
+    text = launch.text()
+    assert code == 1, f"ros2 launch exited {code}:\n{text}"
+    assert "cannot start:" in text and str(missing) in text, text
+    assert "mppe_node exited with status 1" in text, text
+    time.sleep(0.5)
+    assert launch.leftovers(launch.started_pids()) == {}, text
+    print(f"node failure: ros2 launch exited {code} after {took_s:.1f} s")
