@@ -17,12 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sensor_msgs.msg import CameraInfo, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from visualization_msgs.msg import MarkerArray
 
 from mppe_ros.camera import CameraIntrinsicsError, PinholeCamera
 from mppe_ros.msg import PersonPose3DArray
-from mppe_ros.ros.conversions import ImageFormatError, UnsupportedEncodingError, image_to_bgr, result_to_msg
+from mppe_ros.ros.conversions import (
+    ImageFormatError,
+    UnsupportedEncodingError,
+    compressed_image_to_bgr,
+    image_to_bgr,
+    result_to_msg,
+)
 from mppe_ros.ros.markers import poses_to_markers
 from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.parameters import NodeConfig
@@ -154,7 +160,11 @@ class FrameHandler:
     def __call__(self, image_msg: Image, info_msg: CameraInfo, received_s: float, cfg: NodeConfig) -> None:
         start_s = time.monotonic()
         try:
-            image = image_to_bgr(image_msg)
+            image = (
+                compressed_image_to_bgr(image_msg)
+                if isinstance(image_msg, CompressedImage)
+                else image_to_bgr(image_msg)
+            )
             camera = PinholeCamera.from_camera_info(info_msg, use_projection=cfg.node.use_rectified)
             camera.check_image_size(image.shape[1], image.shape[0])
         except (UnsupportedEncodingError, ImageFormatError, CameraIntrinsicsError) as error:

@@ -1,14 +1,21 @@
-"""mppe_node: synchronized Image + CameraInfo in, PersonPose3DArray and RViz skeletons out.
+"""mppe_node: synchronized Image + CameraInfo in, PersonPose3DArray and RViz skeletons out; a lifecycle node.
 
-In: `image` and `camera_info` (relative, remappable), QoS from `input_reliability` / `input_depth`
-(default best effort, depth 1: matches best-effort and reliable publishers; mppe_ros.ros.inputs).
-Out: `/humans/poses3d` (reliable; every processed frame, empty persons when nobody is seen) and
-`/humans/poses3d/markers` (only while someone subscribes), both with the image's header (capture
-stamp, optical frame_id). The synchronizer's callback only stores the newest pair; an inference
-thread processes it (mppe_ros.ros.frames), so receiving goes on and replaced pairs are counted as
-skipped. Each frame reads one snapshot of the parameters (a NodeConfig, replaced whole by a
-parameter change). The inference thread survives anything a frame raises; should it stop
-nevertheless, the node raises WorkerStoppedError in the executor and `main` exits with status 1.
+Lifecycle (rclpy managed node; `autostart` true runs configure and activate at start-up):
+- configure: build the pipeline (weights, models, device) and the lifecycle publishers; a failure is
+  one clear log line and a failed transition (with autostart: StartupError, `main` exits 1);
+- activate: subscribe the inputs (mppe_ros.ros.inputs) and start the inference thread;
+- deactivate: unsubscribe, stop the thread, clear the markers (DELETEALL);
+- cleanup: free the models (and the GPU memory they held); shutdown: all of it, then the spin ends.
+
+In: `image` (or `<image>/compressed`) and `camera_info`, relative and remappable, reliability from
+`input_reliability` (auto: matching the publishers, re-checked every second). Out: `/humans/poses3d`
+(reliable; every processed frame, empty persons when nobody is seen), `/humans/poses3d/markers`
+(only while someone subscribes), both with the image's header, and `/diagnostics`. The synchronizer's
+callback only stores the newest pair; the inference thread processes it (mppe_ros.ros.frames), so
+receiving goes on and replaced pairs are counted as skipped. Each frame reads one snapshot of the
+parameters (a NodeConfig, replaced whole by a parameter change). The inference thread survives
+anything a frame raises; should it stop nevertheless, the node raises WorkerStoppedError in the
+executor and `main` exits with status 1.
 """
 
 from __future__ import annotations
@@ -20,43 +27,78 @@ import time
 from typing import Any
 
 import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CameraInfo, Image
-from visualization_msgs.msg import MarkerArray
+from std_msgs.msg import Header
+from visualization_msgs.msg import Marker, MarkerArray
 
 from mppe_ros import host_memory
 from mppe_ros.msg import PersonPose3DArray
 from mppe_ros.ros import conversions
-from mppe_ros.ros.frames import BoxesSource, FrameHandler, FramePublisher, NodeStats, problem_kind
-from mppe_ros.ros.inputs import subscribe_inputs
+from mppe_ros.ros.diagnostics import DiagnosticsReporter
+from mppe_ros.ros.frames import BoxesSource, FrameHandler, FramePublisher, FrameTimings, NodeStats, problem_kind
+from mppe_ros.ros.inputs import InputSubscriptions
 from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.parameters import NODE_NAME, PARAMETERS_BY_NAME, declare_node_parameters
-from mppe_ros.ros.reporting import no_input_cause, skipped_message
-from mppe_ros.ros.startup import StartupError, WorkerStoppedError, build_pipeline
+from mppe_ros.ros.reporting import ImageShareMonitor, low_image_share_message, no_input_cause, skipped_message
+from mppe_ros.ros.startup import (
+    NodeFinalized,
+    StartupError,
+    WorkerStoppedError,
+    build_pipeline,
+    free_device_memory,
+)
 from mppe_ros.ros.sync import LatestOnly
 
 __all__ = ["MARKERS_TOPIC", "POSES_TOPIC", "MppeNode", "StartupError", "WorkerStoppedError", "main", "run"]
 
 POSES_TOPIC = "/humans/poses3d"
 MARKERS_TOPIC = "/humans/poses3d/markers"
-SHUTDOWN_WAIT_S = 2.0  # destroy_node waits this long for a frame in flight, then abandons it
+DIAGNOSTICS_TOPIC = "/diagnostics"
+SHUTDOWN_WAIT_S = 2.0  # deactivation waits this long for a frame in flight, then abandons it
+INPUT_CHECK_PERIOD_S = 1.0  # no-input warning and, with input_reliability auto, the publishers' QoS
+SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 
 
-class MppeNode(Node):
-    """The ROS 2 node. `pipeline` and `boxes` may be injected (tests, demo); main() builds from parameters.
+class _Activation:
+    """What one activation runs: the subscriptions, the newest-pair slot, the outputs and the inference thread."""
+
+    def __init__(self, node: MppeNode, frames: FrameHandler, publisher: FramePublisher) -> None:
+        self.latest = LatestOnly()  # (image, camera_info, received_s): the newest pair only
+        self.publisher, self.frames = publisher, frames
+        self.started_s = time.monotonic()
+        stats = node.stats
+        self.image_share = ImageShareMonitor(
+            node.config.node.no_input_warning_s, self.started_s, stats.images_received, stats.camera_infos_received
+        )
+        self.inputs = InputSubscriptions(node, node.config.node, node._on_pair, node.stats.count)
+        self.worker = threading.Thread(target=node._work, args=(self,), name="mppe_inference", daemon=True)
+        self.worker.start()
+
+    def stop(self) -> None:
+        """Unsubscribe, publish nothing more, let the thread end (a frame in flight gets SHUTDOWN_WAIT_S)."""
+        self.inputs.close()
+        self.publisher.close()
+        self.latest.close()
+        self.worker.join(timeout=SHUTDOWN_WAIT_S)
+
+
+class MppeNode(LifecycleNode):
+    """The ROS 2 node. `pipeline` and `boxes` may be injected (tests, demo); configure builds from parameters.
 
     Args:
         pipeline: an MppePipeline (or any callable with its signature); None: build_pipeline(parameters).
         boxes: person boxes to use instead of the detector (see mppe_ros.ros.frames.BoxesSource).
         node_name: ROS node name.
-        **node_kwargs: passed to rclpy.node.Node (context, parameter_overrides, cli_args, ...).
+        **node_kwargs: passed to rclpy's LifecycleNode (context, parameter_overrides, cli_args, ...).
 
     Raises:
-        StartupError: bad parameters, missing weights or an unusable device.
+        StartupError: bad parameters; with autostart also missing weights, an unusable device or inputs
+            that cannot be subscribed (without autostart those fail the configure/activate transition).
     """
 
     def __init__(
@@ -65,60 +107,154 @@ class MppeNode(Node):
         super().__init__(node_name, **node_kwargs)
         try:
             self.config = declare_node_parameters(self)
-            self.pipeline = pipeline if pipeline is not None else build_pipeline(self.config)
-        except (ValueError, ParameterException, StartupError) as error:
+        except (ValueError, ParameterException) as error:
             self.destroy_node()
-            raise (error if isinstance(error, StartupError) else StartupError(f"bad parameter: {error}")) from None
+            raise StartupError(f"bad parameter: {error}") from None
+        self._injected_pipeline, self._boxes = pipeline, boxes
+        self.pipeline: Any = None
+        self.poses_publisher: Any = None
+        self.markers_publisher: Any = None
         self.stats = NodeStats()
-        self._latest = LatestOnly()  # (image, camera_info, received_s): the newest pair only
         self._log = ThrottledLog(self.get_logger(), lambda: self.config.node.log_period_s)
         self._skipped_reported = 0
-        self._started_s = time.monotonic()
+        self._active: _Activation | None = None
+        self._last_worker: threading.Thread | None = None
+        self._last_header = Header()
+        self._transition_error = ""
         self._worker_error: BaseException | None = None
-        self.poses_publisher = self.create_publisher(
-            PersonPose3DArray, POSES_TOPIC, QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-        )
-        self.markers_publisher = self.create_publisher(MarkerArray, MARKERS_TOPIC, 10)
-        self._publisher = FramePublisher(self.poses_publisher, self.markers_publisher)
-        self._frames = FrameHandler(self.pipeline, boxes, self.stats, self._log, self._publisher)
-        inputs = subscribe_inputs(self, self.config.node, self._on_pair, self.stats.count)
-        self.sync_backend, self._sync = inputs.backend, inputs.synchronizer
-        self.image_topic, self.camera_info_topic = inputs.image_topic, inputs.camera_info_topic
         self.add_on_set_parameters_callback(self._check_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
-        self.create_timer(1.0, self._warn_if_no_input)
+        self.create_timer(INPUT_CHECK_PERIOD_S, self._check_inputs)
         self._worker_stopped = self.create_guard_condition(self._raise_worker_stopped)
-        self._worker = threading.Thread(target=self._work, name="mppe_inference", daemon=True)
-        self._worker.start()
-        settings = self.config.node
+        self._finalized = self.create_guard_condition(self._raise_finalized)
+        self._diagnostics: DiagnosticsReporter | None = None  # from configure (it names the device) to cleanup
+        self._timings = FrameTimings()  # the latest activation's frame timings
+        self.diagnostics_publisher = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
+        if self.config.node.diagnostics_period_s > 0:
+            self.create_timer(self.config.node.diagnostics_period_s, self._publish_diagnostics)
+        if self.config.node.autostart:
+            self._autostart()
+
+    def _autostart(self) -> None:
+        for transition in (self.trigger_configure, self.trigger_activate):
+            if transition() != SUCCESS:
+                error = self._transition_error or f"the {transition.__name__} transition failed"
+                self.destroy_node()
+                raise StartupError(error)
+
+    # --- lifecycle transitions --------------------------------------------------------------------
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Load the weights and models; create the (lifecycle) publishers."""
+        try:
+            self.pipeline = (
+                self._injected_pipeline if self._injected_pipeline is not None else build_pipeline(self.config)
+            )
+        except StartupError as error:
+            return self._fail("configure", str(error))
+        self.poses_publisher = self.create_lifecycle_publisher(
+            PersonPose3DArray, POSES_TOPIC, QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+        )
+        self.markers_publisher = self.create_lifecycle_publisher(MarkerArray, MARKERS_TOPIC, 10)
+        device, precision = self._device_and_precision()
+        self._diagnostics = DiagnosticsReporter(self.get_fully_qualified_name(), device)
+        self.get_logger().info(f"configured: {type(self.pipeline).__name__} on {device} ({precision})")
+        return super().on_configure(state)
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Subscribe the inputs and start the inference thread."""
+        publisher = FramePublisher(self.poses_publisher, self.markers_publisher)
+        frames = FrameHandler(self.pipeline, self._boxes, self.stats, self._log, publisher, self._ros_time_s)
+        try:
+            self._active = _Activation(self, frames, publisher)
+        except ValueError as error:
+            return self._fail("activate", str(error))
+        self._last_worker, self._timings = self._active.worker, frames.timings
+        if self._diagnostics is not None:
+            self._diagnostics.reset(self.stats, frames.timings, self._ros_time_s())
+        result = super().on_activate(state)
+        inputs = self._active.inputs
         self.get_logger().info(
-            f"ready: subscribing {self.image_topic} + {self.camera_info_topic} ({settings.input_reliability}, "
-            f"depth {settings.input_depth}, {settings.sync_mode} sync via {self.sync_backend}, "
+            f"ready: subscribing {inputs.image_topic} + {inputs.camera_info_topic} ({inputs.describe()}, "
             f"{conversions.converter_backend()} image converter); publishing {POSES_TOPIC} and {MARKERS_TOPIC}; "
             f"buffer reuse (glibc malloc): {'on' if host_memory.applied else 'off'}"
         )
-        if boxes is None and not self._frames.has_detector():
+        if self._boxes is None and not frames.has_detector():
             self.get_logger().warning(
                 "detector is none and no boxes are injected: every frame is answered with an empty persons list; "
                 "set the parameter detector (e.g. fasterrcnn_resnet50_fpn) to find people"
             )
+        return result
 
-    def _on_pair(self, image: Image, camera_info: CameraInfo) -> None:
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Unsubscribe, stop processing and clear the markers in RViz."""
+        self._deactivate()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Free the models and the publishers."""
+        self._release()
+        return super().on_cleanup(state)
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Stop and free everything, then end the spin (the process exits 0)."""
+        self._deactivate()
+        self._release()
+        self._finalized.trigger()
+        return super().on_shutdown(state)
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """A transition raised: free everything and return to unconfigured."""
+        self.get_logger().error(f"a lifecycle transition failed in state {state.label}; back to unconfigured")
+        self._deactivate()
+        self._release()
+        return SUCCESS
+
+    def _fail(self, transition: str, error: str) -> TransitionCallbackReturn:
+        self._transition_error = error
+        if not self.config.node.autostart:  # with autostart, main says it once: "cannot start: ..."
+            self.get_logger().error(f"cannot {transition}: {error}")
+        return FAILURE
+
+    def _deactivate(self) -> None:
+        if self._active is None:
+            return
+        self._active.stop()
+        self._active = None
+        if self.markers_publisher is not None:
+            self.markers_publisher.publish(
+                MarkerArray(markers=[Marker(header=self._last_header, action=Marker.DELETEALL)])
+            )
+
+    def _release(self) -> None:
+        for publisher in (self.poses_publisher, self.markers_publisher):
+            if publisher is not None:
+                self.destroy_lifecycle_publisher(publisher)
+        self.poses_publisher = self.markers_publisher = self._diagnostics = None
+        if self.pipeline is not None:
+            self.pipeline = None
+            free_device_memory()
+
+    # --- input and inference thread ---------------------------------------------------------------
+
+    def _on_pair(self, image: Any, camera_info: Any) -> None:
         """Synchronizer callback (under its lock): store the newest pair, count the one it replaces."""
+        active = self._active
+        if active is None:
+            return
         self.stats.pairs_received += 1
-        if self._latest.put((image, camera_info, time.monotonic())):
+        self._last_header = image.header
+        if active.latest.put((image, camera_info, time.monotonic())):
             self.stats.frames_skipped += 1
 
-    # --- inference thread -------------------------------------------------------------------------
-
-    def _work(self) -> None:
-        """Process pairs until closed. Nothing a frame raises ends the loop; if it ends anyway, say so loudly."""
+    def _work(self, active: _Activation) -> None:
+        """Process pairs until this activation stops; nothing a frame raises ends the loop (if it ends, say so)."""
         try:
-            while (pair := self._latest.take()) is not None:
+            while (pair := active.latest.take()) is not None:
                 try:
-                    self._frames(*pair, self.config)  # one parameter snapshot per frame
+                    active.frames(*pair, self.config)  # one parameter snapshot per frame
                 except Exception as error:  # noqa: BLE001 - one bad frame must not stop the node
-                    if self._stopping():  # the context was shut down under the frame: drop it quietly
+                    if self._stopping(active):  # deactivated or shut down under the frame: drop it quietly
                         return
                     self.stats.count("pipeline_errors")
                     self._log.error(problem_kind("error", error), f"frame skipped, {type(error).__name__}: {error}")
@@ -127,18 +263,21 @@ class MppeNode(Node):
             self._worker_error = error
             raise
         finally:
-            if not self._stopping():
+            if not self._stopping(active):
                 self._worker_stopped.trigger()
 
-    def _stopping(self) -> bool:
-        """destroy_node was called, or a signal (rclpy's handler) shut the context down."""
-        return self._publisher.closed or not self.context.ok()
+    def _stopping(self, active: _Activation) -> bool:
+        """The activation was stopped (deactivate, destroy_node), or a signal shut the context down."""
+        return active.publisher.closed or not self.context.ok()
 
     def _raise_worker_stopped(self) -> None:
         error = self._worker_error
         raise WorkerStoppedError(
             f"the inference thread stopped ({type(error).__name__}: {error}); no more frames can be answered"
         )
+
+    def _raise_finalized(self) -> None:
+        raise NodeFinalized("the lifecycle shutdown transition finalized the node")
 
     # --- reporting --------------------------------------------------------------------------------
 
@@ -147,16 +286,62 @@ class MppeNode(Node):
         if new > 0 and self._log.warning("skipped", skipped_message(self.stats, new)):
             self._skipped_reported = self.stats.frames_skipped
 
-    def _warn_if_no_input(self) -> None:
-        settings, waited_s = self.config.node, time.monotonic() - self._started_s
-        if self.stats.pairs_received or not settings.no_input_warning_s or waited_s < settings.no_input_warning_s:
+    def _check_inputs(self) -> None:
+        """Every second while active: follow the publishers' reliability (auto), warn when no pair arrives."""
+        active = self._active
+        if active is None:
+            return
+        changed = active.inputs.recheck()
+        if changed:
+            self.get_logger().info(f"input_reliability auto: the publishers changed, subscribing {changed} now")
+        settings, now_s = self.config.node, time.monotonic()
+        if not settings.no_input_warning_s:
+            return
+        topic, reliability = active.inputs.image_topic, active.inputs.reliability
+        active.image_share.window_s = settings.no_input_warning_s
+        if (lost := active.image_share.check(self.stats, now_s)) is not None and self.stats.pairs_received:
+            self._log.warning(
+                "lost_images", low_image_share_message(*lost, settings.no_input_warning_s, topic, reliability)
+            )
+        if self.stats.pairs_received or now_s - active.started_s < settings.no_input_warning_s:
             return
         self._log.warning(
             "no_input",
-            f"no synchronized pair on {self.image_topic} + {self.camera_info_topic} after "
-            f"{settings.no_input_warning_s:g} s; {no_input_cause(self.stats, settings)}",
+            f"no synchronized pair on {topic} + {active.inputs.camera_info_topic} after "
+            f"{settings.no_input_warning_s:g} s; {no_input_cause(self.stats, settings, topic, reliability)}",
             once=True,
         )
+
+    def _publish_diagnostics(self) -> None:
+        """The /diagnostics status (every diagnostics_period_s once configured; see mppe_ros.ros.diagnostics)."""
+        if self._diagnostics is None:
+            return
+        _, precision = self._device_and_precision()
+        report = self._diagnostics.report(
+            self.stats,
+            self._timings,
+            self.config.node,
+            self._ros_time_s(),
+            worker_alive=self._active is None or self.worker_alive,
+            tracks=0,
+            precision=precision,
+            active=self._active is not None,
+        )
+        self.diagnostics_publisher.publish(report)
+
+    def _device_and_precision(self) -> tuple[str, str]:
+        """The pipeline's device ("cpu", "cuda:0") and resolved precision ("fp32", "bf16", "fp16")."""
+        device = getattr(self.pipeline, "device", None)
+        if device is None:
+            return self.config.model.device, self.config.model.precision
+        from mppe_ros.precision import resolve_precision
+
+        dtype = resolve_precision(getattr(self.pipeline, "precision", "fp32"), device)
+        return str(device), {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}[str(dtype).split(".")[-1]]
+
+    def _ros_time_s(self) -> float:
+        """The node clock (the clock of the header stamps; simulated with use_sim_time), s."""
+        return float(self.get_clock().now().nanoseconds) * 1e-9
 
     # --- parameters -------------------------------------------------------------------------------
 
@@ -171,18 +356,35 @@ class MppeNode(Node):
         self.config = self.config.replace(**changes)
         self.get_logger().info(f"parameters changed: {changes}")
 
-    def destroy_node(self) -> None:
-        """Stop the inference thread (a frame in flight gets SHUTDOWN_WAIT_S, then is dropped unpublished)."""
-        if hasattr(self, "_worker"):
-            self._publisher.close()
-            self._latest.close()
-            self._worker.join(timeout=SHUTDOWN_WAIT_S)
-        super().destroy_node()
+    # --- state ------------------------------------------------------------------------------------
+
+    @property
+    def sync_backend(self) -> str:
+        """The active synchronizer ("message_filters" or "mppe_ros.ros.sync"); "" when not active."""
+        return self._active.inputs.backend if self._active else ""
+
+    @property
+    def image_topic(self) -> str:
+        """The resolved image topic (`<image>/compressed` with image_transport compressed)."""
+        return self._active.inputs.image_topic if self._active else self.resolve_topic_name("image")
+
+    @property
+    def camera_info_topic(self) -> str:
+        """The resolved camera_info topic."""
+        return self.resolve_topic_name("camera_info")
 
     @property
     def worker_alive(self) -> bool:
-        """Whether the inference thread is running."""
-        return self._worker.is_alive()
+        """Whether the latest inference thread is running (also one abandoned with a frame in flight)."""
+        return self._last_worker is not None and self._last_worker.is_alive()
+
+    def destroy_node(self) -> None:
+        """Stop the inference thread (a frame in flight gets SHUTDOWN_WAIT_S, then is dropped unpublished)."""
+        active = getattr(self, "_active", None)
+        if active is not None:
+            self._active = None
+            active.stop()
+        super().destroy_node()
 
 
 def run(node: MppeNode, executor: Any = None) -> int:
@@ -192,6 +394,8 @@ def run(node: MppeNode, executor: Any = None) -> int:
     except WorkerStoppedError as error:
         node.get_logger().fatal(f"{error}; exiting with status 1 so that a supervisor (launch respawn) restarts it")
         return 1
+    except NodeFinalized:
+        node.get_logger().info("finalized by the lifecycle shutdown transition; exiting")
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     return 0

@@ -49,12 +49,25 @@ class NodeSettings:
     )
     sync_queue_size: int = setting(5, "messages kept per input while waiting for a partner", bounds=(1, 100))
     input_reliability: str = setting(
-        "best_effort",
-        "QoS reliability of the image and camera_info subscriptions: best_effort (matches every publisher) "
-        "or reliable (only reliable ones)",
-        choices=("best_effort", "reliable"),
+        "auto",
+        "QoS reliability of the image and camera_info subscriptions: auto (reliable when every publisher found on "
+        "the input topics is reliable, else best effort; re-checked when publishers appear or change), best_effort "
+        "(matches every publisher) or reliable (only reliable ones)",
+        choices=("auto", "best_effort", "reliable"),
     )
     input_depth: int = setting(1, "QoS history depth (keep last) of the input subscriptions", bounds=(1, 100))
+    image_transport: str = setting(
+        "raw",
+        "raw: subscribe `image` (sensor_msgs/Image); compressed: subscribe `<image>/compressed` "
+        "(sensor_msgs/CompressedImage, JPEG or PNG, decoded with OpenCV)",
+        choices=("raw", "compressed"),
+    )
+    sync_backend: str = setting(
+        "auto",
+        "synchronizer: auto (message_filters where it imports, else the built-in one), message_filters or builtin "
+        "(mppe_ros.ros.sync, same semantics)",
+        choices=("auto", "message_filters", "builtin"),
+    )
     publish_markers: bool = setting(
         True, "publish RViz markers on /humans/poses3d/markers (built only while someone subscribes)", run_time=True
     )
@@ -77,6 +90,38 @@ class NodeSettings:
         10.0,
         "warn once when no synchronized pair arrived after this long, s (0: never)",
         bounds=(0.0, 3600.0),
+        run_time=True,
+    )
+    autostart: bool = setting(
+        True,
+        "true: configure and activate the lifecycle node at start-up (ros2 run, the launch file, the demo); "
+        "false: wait in the unconfigured state for lifecycle transitions (ros2 lifecycle, launch_ros)",
+    )
+    diagnostics_period_s: float = setting(
+        1.0, "period of the /diagnostics status, s (0: not published)", bounds=(0.0, 3600.0)
+    )
+    diagnostics_min_output_hz: float = setting(
+        0.5,
+        "/diagnostics WARN when pairs arrive but results are published at less than this rate, Hz",
+        bounds=(0.0, 1000.0),
+        run_time=True,
+    )
+    diagnostics_warn_latency_s: float = setting(
+        1.0,
+        "/diagnostics WARN when the median latency (capture stamp to publication) exceeds this, s",
+        bounds=(0.0, 3600.0),
+        run_time=True,
+    )
+    diagnostics_error_latency_s: float = setting(
+        5.0,
+        "/diagnostics ERROR when the median latency exceeds this, s",
+        bounds=(0.0, 3600.0),
+        run_time=True,
+    )
+    diagnostics_no_input_s: float = setting(
+        5.0,
+        "/diagnostics WARN when no synchronized pair arrived for this long while active, s",
+        bounds=(0.1, 3600.0),
         run_time=True,
     )
 

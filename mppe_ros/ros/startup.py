@@ -15,6 +15,19 @@ class WorkerStoppedError(RuntimeError):
     """The inference thread ended while the node was running (raised in the executor)."""
 
 
+class NodeFinalized(Exception):  # noqa: N818 - not an error: the lifecycle's shutdown transition ends the spin
+    """The node reached the lifecycle's finalized state (raised in the executor; the process exits 0)."""
+
+
+def free_device_memory() -> None:
+    """Return the GPU memory that freed models leave in torch's cache to the driver (no-op without CUDA)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def build_pipeline(config: NodeConfig) -> Any:
     """The MppePipeline named by the parameters; StartupError with one actionable message otherwise."""
     import torch

@@ -204,7 +204,7 @@ def test_destroy_node_with_a_frame_in_flight_publishes_nothing_after(context, pi
         mppe.destroy_node()  # waits SHUTDOWN_WAIT_S for the frame, then leaves it
         assert time.monotonic() - started_s < STOP_WITHIN_S
         blocking.release.set()
-        mppe._worker.join(30.0)
+        mppe._last_worker.join(30.0)
         assert not mppe.worker_alive and mppe.stats.frames_processed == 0
         harness.spin_until(lambda: False, 1.0)
         assert not harness.poses_with_stamp(header), "published after destroy_node"
@@ -234,7 +234,7 @@ def test_a_stopped_worker_ends_the_node_with_status_1(context, pipeline):
             assert run(mppe, harness.executor) == 1  # rclpy.spin ends with the worker's error
         finally:
             give_up.cancel()
-        mppe._worker.join(5.0)
+        mppe._last_worker.join(5.0)
         assert not mppe.worker_alive  # rclpy.spin ends with the worker's error
         assert harness.spin_until(lambda: "exiting with status 1" in harness.log_text(), 5.0), harness.log_text()
         assert "Fatal: the inference thread is gone" in harness.log_text()

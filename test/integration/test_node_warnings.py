@@ -1,4 +1,5 @@
-"""The node's warnings about missing input: no pair at all (names the topics and QoS), unpaired stamps.
+"""The node's warnings about missing input: nothing at all (names the topics and QoS), camera_info without
+images (names the large-image causes and remedies), unpaired stamps.
 
 Bad frames (encodings, image data, intrinsics, pipeline errors) are covered by test_node_stream.py
 over DDS and by the unit tests of conversions (test/ros) and camera (test/core).
@@ -17,7 +18,8 @@ def test_no_input_warning_names_topics_and_qos(context, pipeline):
     try:
         assert harness.spin_until(lambda: "no synchronized pair" in harness.log_text(), 10), harness.log_text()
         text = harness.log_text()
-        assert "/image" in text and "/camera_info" in text and "input_reliability=best_effort" in text
+        assert "/image" in text and "/camera_info" in text and "received nothing" in text
+        assert "input_reliability=auto, subscribed best_effort" in text
     finally:
         harness.close()
         mppe.destroy_node()
@@ -34,6 +36,51 @@ def test_unpaired_stamps_are_explained(context, pipeline):
             action=lambda: harness.publish(image_msg(image_header), camera_info(info_header)),
         )
         assert "never paired" in harness.log_text() and mppe.stats.pairs_received == 0
+    finally:
+        harness.close()
+        mppe.destroy_node()
+
+
+def test_camera_info_without_images_names_the_large_image_causes(context, pipeline):
+    mppe, harness = start(context, pipeline, rosout=True, no_input_warning_s=1.0)
+    try:
+        harness.spin_until(
+            lambda: "no synchronized pair" in harness.log_text(),
+            10,
+            every_s=0.2,
+            action=lambda: harness.info_pub.publish(camera_info(stamp_header(60))),
+        )
+        text = harness.log_text()
+        assert "camera_infos arrived but no image on /image" in text, text
+        for remedy in ("fastdds_large_data.xml", "input_reliability auto", "net.core.rmem_max", "image_transport"):
+            assert remedy in text, (remedy, text)
+        assert mppe.stats.images_received == 0 and mppe.stats.camera_infos_received > 0
+    finally:
+        harness.close()
+        mppe.destroy_node()
+
+
+def test_images_lost_among_camera_infos_are_reported_while_pairs_arrive(context, pipeline):
+    """The low-input pattern: pairs do arrive, but far fewer images than camera_infos (images lost in transit)."""
+    mppe, harness = start(context, pipeline, rosout=True, no_input_warning_s=1.0, log_period_s=0.5)
+    sent = {"count": 0}
+
+    def publish_mostly_camera_info():
+        sent["count"] += 1
+        header = stamp_header(70 + sent["count"])
+        if sent["count"] % 5 == 1:  # 1 image in 5 pairs
+            harness.image_pub.publish(image_msg(header))
+        harness.info_pub.publish(camera_info(header))
+
+    try:
+        found = harness.spin_until(
+            lambda: "only " in harness.log_text() and "images arrived with" in harness.log_text(),
+            15,
+            every_s=0.05,
+            action=publish_mostly_camera_info,
+        )
+        assert found, harness.log_text()
+        assert mppe.stats.pairs_received > 0 and "fastdds_large_data.xml" in harness.log_text()
     finally:
         harness.close()
         mppe.destroy_node()
