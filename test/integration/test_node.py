@@ -9,11 +9,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import types
 
 import numpy as np
 import pytest
 import ros_harness
+import ros_tools
 from conftest import REPO_ROOT, child_env
 from rclpy.parameter import Parameter
 from ros_harness import BOXES, CX, CY, FRAME, FX, FY, camera_info, image_msg, sample_image, stamp_header, start
@@ -142,52 +142,41 @@ def test_reliable_input_parameter_and_exact_sync(context, pipeline):
         mppe.destroy_node()
 
 
-class FakeMessageFilters:
-    """A `message_filters` module with its Python API (SimpleFilter, registerCallback(cb, *args),
-    (Approximate)TimeSynchronizer(fs, queue_size[, slop])), for the path taken on a ROS install."""
-
-    class SimpleFilter:
-        def __init__(self):
-            self.callbacks = []
-
-        def registerCallback(self, callback, *args):  # noqa: N802 - message_filters' spelling
-            self.callbacks.append((callback, args))
-
-        def signalMessage(self, *msgs):  # noqa: N802
-            for callback, args in self.callbacks:
-                callback(*(msgs + args))
-
-    @classmethod
-    def module(cls):
-
-        from mppe_ros.ros.sync import ApproximateTimeSynchronizer, ExactTimeSynchronizer
-
-        def synchronizer(inner):
-            class Synchronizer(cls.SimpleFilter):
-                def __init__(self, fs, queue_size, *slop):
-                    super().__init__()
-                    self.inner = inner(len(fs), queue_size, *slop)
-                    self.inner.register_callback(self.signalMessage)
-                    for index, upstream in enumerate(fs):
-                        upstream.registerCallback(self.inner.add, index)
-
-            return Synchronizer
-
-        module = types.ModuleType("message_filters")
-        module.SimpleFilter = cls.SimpleFilter
-        module.TimeSynchronizer = synchronizer(ExactTimeSynchronizer)
-        module.ApproximateTimeSynchronizer = synchronizer(ApproximateTimeSynchronizer)
-        return module
-
-
+@ros_tools.requires("message_filters")
 @pytest.mark.parametrize("sync_mode", ["approximate", "exact"])
-def test_message_filters_is_used_when_installed(context, pipeline, monkeypatch, sync_mode):
-    monkeypatch.setitem(sys.modules, "message_filters", FakeMessageFilters.module())
+def test_the_real_message_filters_pair_the_inputs(context, pipeline, sync_mode):
     mppe, harness = start(context, pipeline, boxes=BOXES[:1], markers=False, sync_mode=sync_mode)
     try:
         assert mppe.sync_backend == "message_filters"
         header = stamp_header(40)
         assert len(harness.exchange(image_msg(header), camera_info(header)).persons) == 1
+    finally:
+        harness.close()
+        mppe.destroy_node()
+
+
+@pytest.mark.parametrize("sync_mode", ["approximate", "exact"])
+def test_the_builtin_synchronizer_pairs_the_inputs(context, pipeline, sync_mode):
+    """sync_backend builtin: the path of installs without message_filters, tested on every machine."""
+    mppe, harness = start(
+        context, pipeline, boxes=BOXES[:1], markers=False, sync_mode=sync_mode, sync_backend="builtin"
+    )
+    try:
+        assert mppe.sync_backend == "mppe_ros.ros.sync"
+        header = stamp_header(41)
+        assert len(harness.exchange(image_msg(header), camera_info(header)).persons) == 1
+    finally:
+        harness.close()
+        mppe.destroy_node()
+
+
+def test_message_filters_asked_for_but_missing_is_a_startup_error(context, pipeline, monkeypatch):
+    monkeypatch.setitem(sys.modules, "message_filters", None)  # `import message_filters` raises ImportError
+    with pytest.raises(StartupError, match="sync_backend is message_filters but the package does not import"):
+        start(context, pipeline, sync_backend="message_filters")
+    mppe, harness = start(context, pipeline, markers=False)  # auto falls back to the built-in one
+    try:
+        assert mppe.sync_backend == "mppe_ros.ros.sync"
     finally:
         harness.close()
         mppe.destroy_node()
