@@ -15,6 +15,12 @@ Arguments:
     rviz            true | false (default false: headless, no rviz2 needed): also start RViz with
                     config/mppe.rviz.
     fixed_frame     RViz fixed frame: the camera's optical frame (the images' header.frame_id).
+    lifecycle       who runs mppe_node's lifecycle transitions (it is a managed node):
+                    node (default): the node configures and activates itself (parameter autostart true);
+                    launch: this file does, with launch_ros lifecycle events (ChangeState configure, then
+                    activate when the node is inactive; a failed configure fails the launch, exit 1);
+                    manual: nobody; the node waits unconfigured for a lifecycle manager (nav2's
+                    lifecycle_manager, `ros2 service call /mppe_node/change_state ...`).
 
 Every other parameter comes from params_file (see config/mppe.yaml); only the arguments above are
 set here, so each parameter is declared and documented in one place (its settings type, see
@@ -44,11 +50,15 @@ import signal
 import sys
 import time
 
-from launch.actions import DeclareLaunchArgument, RegisterEventHandler, Shutdown
+import lifecycle_msgs.msg
+from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler, Shutdown
 from launch.conditions import IfCondition
 from launch.event_handlers import OnProcessExit, OnProcessStart
-from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
-from launch_ros.actions import Node
+from launch.events import matches_action
+from launch.substitutions import EqualsSubstitution, LaunchConfiguration, PathJoinSubstitution
+from launch_ros.actions import LifecycleNode, Node
+from launch_ros.event_handlers import OnStateTransition
+from launch_ros.events.lifecycle import ChangeState
 from launch_ros.parameter_descriptions import ParameterValue
 from launch_ros.substitutions import FindPackageShare
 
@@ -137,9 +147,55 @@ def required(stop_on_sigterm: StopOnSigterm):
         stop_on_sigterm.exited(event, context)
         if event.returncode != 0:
             raise NodeFailedError(f"mppe_node exited with status {event.returncode}")
+        if (
+            context.is_shutdown
+        ):  # already shutting down (Ctrl-C): a second Shutdown stops launch_ros's ROS adapter twice
+            return None
         return [Shutdown(reason="mppe_node exited")]
 
     return on_exit
+
+
+def configure_failed(context):
+    """A configure the launch file asked for came back to unconfigured: fail the launch (exit 1)."""
+    raise NodeFailedError("mppe_node could not be configured (see its `cannot configure:` line)")
+
+
+def managed_by_launch(mppe_node: LifecycleNode) -> list:
+    """lifecycle:=launch: configure at start, activate once inactive, a failed configure fails the launch."""
+    launch_manages = IfCondition(EqualsSubstitution(LaunchConfiguration("lifecycle"), "launch"))
+
+    def change_state(transition_id: int) -> EmitEvent:
+        return EmitEvent(
+            event=ChangeState(lifecycle_node_matcher=matches_action(mppe_node), transition_id=transition_id)
+        )
+
+    return [
+        RegisterEventHandler(
+            OnProcessStart(
+                target_action=mppe_node, on_start=[change_state(lifecycle_msgs.msg.Transition.TRANSITION_CONFIGURE)]
+            ),
+            condition=launch_manages,
+        ),
+        RegisterEventHandler(
+            OnStateTransition(
+                target_lifecycle_node=mppe_node,
+                start_state="configuring",
+                goal_state="inactive",
+                entities=[change_state(lifecycle_msgs.msg.Transition.TRANSITION_ACTIVATE)],
+            ),
+            condition=launch_manages,
+        ),
+        RegisterEventHandler(
+            OnStateTransition(
+                target_lifecycle_node=mppe_node,
+                start_state="configuring",
+                goal_state="unconfigured",
+                entities=[OpaqueFunction(function=configure_failed)],
+            ),
+            condition=launch_manages,
+        ),
+    ]
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -176,17 +232,27 @@ def generate_launch_description() -> LaunchDescription:
             default_value="camera_optical_frame",
             description="RViz fixed frame: the camera optical frame of the images",
         ),
+        DeclareLaunchArgument(
+            "lifecycle",
+            default_value="node",
+            choices=["node", "launch", "manual"],
+            description="who runs the lifecycle transitions: node (autostart), launch (launch_ros events) or manual",
+        ),
     ]
-    mppe_node = Node(
+    mppe_node = LifecycleNode(
         package=PACKAGE,
         executable="mppe_node",
         name="mppe_node",
+        namespace="",
         output="screen",
         parameters=[
             LaunchConfiguration("params_file"),
             {
                 "device": ParameterValue(LaunchConfiguration("device"), value_type=str),
                 "use_rectified": ParameterValue(LaunchConfiguration("use_rectified"), value_type=bool),
+                "autostart": ParameterValue(
+                    EqualsSubstitution(LaunchConfiguration("lifecycle"), "node"), value_type=bool
+                ),
             },
         ],
         remappings=[("image", image), ("camera_info", camera_info)],
@@ -214,4 +280,4 @@ def generate_launch_description() -> LaunchDescription:
         RegisterEventHandler(OnProcessExit(target_action=mppe_node, on_exit=required(stop_on_sigterm))),
     ]
     # rviz before mppe_node: without rviz2, rviz:=true fails before the node is started (nothing orphaned).
-    return LaunchDescription([*arguments, *handlers, rviz, mppe_node])
+    return LaunchDescription([*arguments, *handlers, *managed_by_launch(mppe_node), rviz, mppe_node])

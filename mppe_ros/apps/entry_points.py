@@ -6,7 +6,9 @@ allocates (importing torch, numpy or rclpy starts threads), so `mppe-ros`, `mppe
 
 The node's entry point also makes SIGTERM a stop request like SIGINT from its first line, so a
 supervisor's stop during the imports or the model loading ends the process at once with status 0
-and no traceback (rclpy's own handlers, installed later by rclpy.init, chain to this one).
+and no traceback (rclpy's own handlers, installed later by rclpy.init, chain to this one). Once the
+node has stopped, further SIGINT/SIGTERM are ignored while the interpreter finalises (seconds with
+torch loaded): Ctrl-C under `ros2 launch` delivers SIGINT twice, from the terminal and from launch.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ def mppe_node(argv: list[str] | None = None) -> None:
         from mppe_ros.ros import node
 
         node.main(None if argv is None else [sys.argv[0], *argv])  # rclpy parses ROS arguments after a program name
+    except SystemExit:  # the node has stopped: a second Ctrl-C (a terminal and launch both send one) must not
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # turn the exit into "killed by SIGINT" during finalisation
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise
     except KeyboardInterrupt:  # a stop requested during the imports: nothing to clean up, do not wait for
         sys.stdout.flush()  # threads that half-imported libraries started
         sys.stderr.flush()

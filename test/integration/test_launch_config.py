@@ -1,8 +1,9 @@
 """launch/mppe.launch.py, config/mppe.yaml and config/mppe.rviz agree with what the node declares.
 
-`launch` and `launch_ros` are not on PyPI, so the launch file runs here against recording stand-ins
-of the classes it uses; the test then checks every argument, parameter (name and type), remapping
-and file it refers to.
+This test runs on every machine, also without `launch` and `launch_ros` (not on PyPI): the launch
+file's structure is read with recording stand-ins of the classes it uses, and every argument,
+parameter (name and type), remapping and file it refers to is checked. What the file does is tested
+with the real tools by test_launch_file.py (`ros2 launch`: arguments arriving, exit codes, lifecycle).
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from mppe_ros.ros.parameters import NODE_NAME, PARAMETERS_BY_NAME
 REPO = REPO_ROOT
 STANDINS = {
     "launch": ["LaunchDescription"],
-    "launch.actions": ["DeclareLaunchArgument", "RegisterEventHandler", "Shutdown"],
+    "launch.actions": ["DeclareLaunchArgument", "EmitEvent", "OpaqueFunction", "RegisterEventHandler", "Shutdown"],
     "launch.conditions": ["IfCondition"],
     "launch.event_handlers": ["OnProcessExit", "OnProcessStart"],
-    "launch.substitutions": ["LaunchConfiguration", "PathJoinSubstitution"],
-    "launch_ros.actions": ["Node"],
+    "launch.events": ["matches_action"],
+    "launch.substitutions": ["EqualsSubstitution", "LaunchConfiguration", "PathJoinSubstitution"],
+    "launch_ros.actions": ["LifecycleNode", "Node"],
+    "launch_ros.event_handlers": ["OnStateTransition"],
+    "launch_ros.events.lifecycle": ["ChangeState"],
     "launch_ros.parameter_descriptions": ["ParameterValue"],
     "launch_ros.substitutions": ["FindPackageShare"],
 }
@@ -49,7 +53,7 @@ def description():
         for class_name in class_names:
             setattr(module, class_name, type(class_name, (Recorded,), {}))
         patch.setitem(sys.modules, module_name, module)
-    for parent in ("launch_ros",):
+    for parent in ("launch_ros", "launch_ros.events"):
         patch.setitem(sys.modules, parent, types.ModuleType(parent))
     try:
         spec = importlib.util.spec_from_file_location("mppe_launch", REPO / "launch" / "mppe.launch.py")
@@ -69,7 +73,8 @@ def arguments(description):
 
 
 def node(description, executable):
-    return next(n for n in entities(description, "Node") if n.kwargs["executable"] == executable)
+    nodes = [*entities(description, "Node"), *entities(description, "LifecycleNode")]
+    return next(n for n in nodes if n.kwargs["executable"] == executable)
 
 
 def test_arguments(description):
@@ -83,6 +88,7 @@ def test_arguments(description):
         "device",
         "rviz",
         "fixed_frame",
+        "lifecycle",
     }
     assert all(arg.get("description") for arg in args.values())
     assert "choices" not in args["device"], "the node checks the device (its settings type owns the values)"
@@ -106,7 +112,11 @@ def test_node_parameters_are_declared_with_the_right_types(description):
         assert name in PARAMETERS_BY_NAME, f"launch sets undeclared parameter {name}"
         assert type(value).__name__ == "ParameterValue"
         assert value.kwargs["value_type"] is type(PARAMETERS_BY_NAME[name].default), name
-        assert value.args[0].args[0] in arguments(description), name
+        launch_argument = value.args[0].args[0]
+        launch_argument = (
+            launch_argument.args[0] if type(launch_argument).__name__ == "LaunchConfiguration" else launch_argument
+        )
+        assert launch_argument in arguments(description), name
 
 
 def test_remappings_match_the_node_topics_and_files_exist(description):
@@ -126,12 +136,14 @@ def test_the_node_is_required_and_rviz_comes_first(description):
     on_exit = [h for h in handlers if type(h).__name__ == "OnProcessExit" and h.kwargs["target_action"] is mppe]
     assert len(on_exit) == 1
     handler = on_exit[0].kwargs["on_exit"]
-    ok = handler(types.SimpleNamespace(returncode=0, pid=1), None)
+    ok = handler(types.SimpleNamespace(returncode=0, pid=1), types.SimpleNamespace(is_shutdown=False))
     assert [type(action).__name__ for action in ok] == ["Shutdown"]
+    assert handler(types.SimpleNamespace(returncode=0, pid=1), types.SimpleNamespace(is_shutdown=True)) is None
     with pytest.raises(RuntimeError, match="mppe_node exited with status 1"):
         handler(types.SimpleNamespace(returncode=1, pid=1), None)
-    nodes = entities(description, "Node")
+    nodes = [e for e in description.args[0] if type(e).__name__ in ("Node", "LifecycleNode")]
     assert [n.kwargs["executable"] for n in nodes] == ["rviz2", "mppe_node"]
+    assert type(mppe).__name__ == "LifecycleNode", "launch_ros must know it as a managed node (lifecycle:=launch)"
 
 
 def test_rviz_config(description):

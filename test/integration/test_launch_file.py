@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import rclpy
 from conftest import REPO_ROOT, child_env
+from lifecycle_msgs.srv import GetState
 from rcl_interfaces.srv import GetParameters
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import parameter_value_to_python
@@ -326,3 +327,62 @@ def test_a_node_that_cannot_start_fails_the_launch(launches, official_weights, t
     time.sleep(0.5)
     assert launch.leftovers(launch.started_pids()) == {}, text
     print(f"node failure: ros2 launch exited {code} after {took_s:.1f} s")
+
+
+def lifecycle_state(probe: Probe, node: str = "/mppe_node") -> str:
+    """The node's lifecycle state label through its `get_state` service."""
+    client = probe.node.create_client(GetState, f"{node}/get_state")
+    assert probe.spin_until(client.service_is_ready, 60.0), f"no {node}/get_state service"
+    future = client.call_async(GetState.Request())
+    assert probe.spin_until(future.done, 30.0), "get_state did not answer"
+    return future.result().current_state.label
+
+
+def test_lifecycle_launch_drives_configure_and_activate(launches, official_weights, probe, tmp_path):
+    """lifecycle:=launch: the node starts unconfigured (autostart false); launch_ros configures and activates it."""
+    parameters = params_file(
+        tmp_path / "params.yaml",
+        posenet_path=official_weights["posenet"],
+        rootnet_path=official_weights["rootnet"],
+        detector="none",
+    )
+    launch = launches(["device:=cpu", "lifecycle:=launch", f"params_file:={parameters}"])
+    launch.wait_until(probe.subscribed("/camera/image_raw"), "mppe_node subscribes after launch activated it")
+    assert lifecycle_state(probe) == "active"
+    assert probe.parameters("/mppe_node", ["autostart"]) == {"autostart": False}  # so launch_ros activated it
+    poses = probe.exchange("/camera/image_raw", "/camera/camera_info", seconds=5151)
+    assert poses.header.stamp.sec == 5151
+    pids = launch.started_pids()
+    os.killpg(launch.process.pid, signal.SIGINT)
+    assert_stops(launch, pids, STOP_WITHIN_S, expected_code=0)
+
+
+def test_lifecycle_launch_with_a_failed_configure_fails_the_launch(launches, official_weights, tmp_path):
+    missing = tmp_path / "no_such_snapshot_24.pth.tar"
+    parameters = params_file(
+        tmp_path / "params.yaml", posenet_path=missing, rootnet_path=official_weights["rootnet"], detector="none"
+    )
+    launch = launches(["device:=cpu", "lifecycle:=launch", f"params_file:={parameters}"])
+    code, _ = launch.wait(FAILS_WITHIN_S + STOP_WITHIN_S)
+    text = launch.text()
+    assert code == 1, f"ros2 launch exited {code}:\n{text}"
+    assert "cannot configure:" in text and "could not be configured" in text, text
+    time.sleep(0.5)
+    assert launch.leftovers(launch.started_pids()) == {}, text
+
+
+def test_lifecycle_manual_waits_unconfigured(launches, official_weights, probe, tmp_path):
+    """lifecycle:=manual: nothing configures the node; it waits for a lifecycle manager, subscribing nothing."""
+    parameters = params_file(
+        tmp_path / "params.yaml",
+        posenet_path=official_weights["posenet"],
+        rootnet_path=official_weights["rootnet"],
+        detector="none",
+    )
+    launch = launches(["device:=cpu", "lifecycle:=manual", f"params_file:={parameters}"])
+    launch.wait_until(lambda: "/mppe_node" in probe.node.get_fully_qualified_node_names(), "mppe_node in the graph")
+    assert lifecycle_state(probe) == "unconfigured"
+    assert "/mppe_node" not in probe.subscribers("/camera/image_raw")
+    pids = launch.started_pids()
+    os.killpg(launch.process.pid, signal.SIGINT)
+    assert_stops(launch, pids, STOP_WITHIN_S, expected_code=0)
