@@ -49,6 +49,8 @@ MODELS = tuple(name for name in DETECTOR_MODELS if name.startswith("fasterrcnn_"
 NATIVE_MIN_SIZE_PX = {"fasterrcnn_mobilenet_v3_large_320_fpn": 320}  # also timed at the size it was trained at
 DEFAULT_SIZE = (640, 480)
 DEFAULT_REPEATS, DEFAULT_WARMUP = 5, 1
+OPTIONS = ("sizes", "detector_min_size", "repeats", "warmup", "threads", "precision", "machine_name")  # recorded
+BUSY_LOAD_AVERAGE = 1.0  # 1-minute load average at the start (before this run's work) above which the report warns
 
 
 @dataclasses.dataclass
@@ -110,6 +112,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "schema": SCHEMA, "machine": machine, "baseline": BASELINE, "repeats": repeats, "warmup": warmup,
         "detector_min_size_px": min_size_px, "settings": dataclasses.asdict(DetectionSettings()),
         "weights": "seeded random, torchvision's format (timing only)", "runs": [], "notes": notes,
+        "options": {name: getattr(args, name) for name in OPTIONS},
     }  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="mppe_bench_detectors_") as temp_dir:
         configs = _configs(Path(temp_dir), min_size_px, precisions)
@@ -224,6 +227,14 @@ def markdown(document: dict[str, Any]) -> str:
               "CPU ms", "CPU min ms", "speed-up (wall)", "speed-up (CPU)", "speed-up (CPU, of minimums)",
               "bf16 vs fp32 (wall / CPU)", "proposals", "persons", "parameters M")  # fmt: skip
     load_end = machine.get("load_average_end", [float("nan")])[0]
+    notes = list(document["notes"])
+    if machine["load_average_start"][0] >= BUSY_LOAD_AVERAGE:
+        notes.append(
+            f"other processes were running (load average {machine['load_average_start'][0]:.2f} at the start on "
+            f"{machine['cpu_count']} logical CPUs): the times are longer than on an idle machine, the more so the more "
+            "torch threads (an OpenMP region waits for its slowest thread, and a thread the OS has put aside stalls "
+            "it); the ratios within a round are the steadier figures, and a --threads 1 run the least disturbed"
+        )
     lines = [
         "# mppe_ros person detectors (CPU)",
         "",
@@ -247,7 +258,7 @@ def markdown(document: dict[str, Any]) -> str:
         "",
         "Notes:",
         "",
-        *(f"- {note}" for note in document["notes"]),
+        *(f"- {note}" for note in notes),
     ]
     return "\n".join(lines) + "\n"
 

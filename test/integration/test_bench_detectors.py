@@ -30,6 +30,8 @@ def test_every_detector_is_timed_against_resnet50_fpn_in_the_same_run(tiny_run):
     document, _, _ = tiny_run
     assert document["schema"] == bench_detectors.SCHEMA and document["baseline"] == "fasterrcnn_resnet50_fpn"
     assert (document["repeats"], document["warmup"], document["detector_min_size_px"]) == (1, 0, 64)
+    assert document["options"] == {"sizes": [[96, 64]], "detector_min_size": 64, "repeats": 1, "warmup": 0,
+                                   "threads": None, "precision": ["fp32"], "machine_name": "test machine"}  # fmt: skip
     assert MODELS == ["fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2", "fasterrcnn_mobilenet_v3_large_fpn",
                       MOBILENET_320]  # fmt: skip
     rows = document["runs"]
