@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import array
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 import cv2
 import numpy as np
-from geometry_msgs.msg import Point
+from geometry_msgs.msg import Point, Vector3
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 
@@ -276,12 +277,14 @@ def converter_backend() -> str:
 # --- results --------------------------------------------------------------------------------------
 
 
-def result_to_msg(result: Any, header: Header) -> PersonPose3DArray:
-    """PoseResult -> PersonPose3DArray (3D in metres as the library gives them; 2D in px).
+def result_to_msg(result: Any, header: Header, tracks: Sequence[Any] | None = None) -> PersonPose3DArray:
+    """PoseResult (and its tracks) -> PersonPose3DArray (3D in metres as the library gives them; 2D in px).
 
     Args:
         result: mppe_ros.results.PoseResult of one image.
         header: the input image's header; stamp and frame_id are copied unchanged.
+        tracks: mppe_ros.tracking.TrackedPerson of this frame (tracking on): the persons are these, with the
+            track id, smoothed values and track fields; None: the persons of `result`, id = index.
     """
     joint_set, camera = result.joint_set, result.camera
     msg = PersonPose3DArray(
@@ -296,22 +299,43 @@ def result_to_msg(result: Any, header: Header) -> PersonPose3DArray:
         cx=float(camera.cx),
         cy=float(camera.cy),
     )
-    msg.persons = [_person_msg(index, person) for index, person in enumerate(result.persons)]
+    if tracks is None:
+        msg.persons = [_person_msg(index, person) for index, person in enumerate(result.persons)]
+    else:
+        msg.persons = [_tracked_person_msg(track) for track in tracks]
     return msg
 
 
 def _person_msg(index: int, person: Any) -> PersonPose3D:
-    root_x, root_y, root_z = (float(v) for v in person.root_cam_m)
     return PersonPose3D(
         id=index,
         is_tracked=False,
         score=float(person.score),
         box_xywh_px=np.asarray(person.box_xywh_px, dtype=np.float32),
-        root=Point(x=root_x, y=root_y, z=root_z),
-        joints=[Point(x=float(x), y=float(y), z=float(z)) for x, y, z in person.joints_cam_m],
+        root=_point(person.root_cam_m),
+        joints=[_point(xyz) for xyz in person.joints_cam_m],
         joint_confidences=[float(c) for c in person.joint_confidence],
         joints_px=[Point(x=float(u), y=float(v), z=0.0) for u, v in person.joints_px],
+        frames_measured=1,
     )
+
+
+def _tracked_person_msg(track: Any) -> PersonPose3D:
+    msg = _person_msg(track.track_id, track.person)
+    msg.is_tracked = bool(track.is_confirmed)
+    msg.root = _point(track.root_cam_m)
+    msg.joints = [_point(xyz) for xyz in track.joints_cam_m]
+    msg.joints_px = [Point(x=float(u), y=float(v), z=0.0) for u, v in track.joints_px]
+    vx, vy, vz = (float(v) for v in track.velocity_cam_mps)
+    msg.root_velocity = Vector3(x=vx, y=vy, z=vz)
+    msg.age_s = float(track.age_s)
+    msg.frames_measured = int(track.frames_measured)
+    return msg
+
+
+def _point(xyz: Any) -> Point:
+    x, y, z = (float(v) for v in xyz)
+    return Point(x=x, y=y, z=z)
 
 
 def message_to_dict(msg: Any) -> Any:

@@ -32,6 +32,7 @@ from mppe_ros.ros.conversions import (
 from mppe_ros.ros.markers import poses_to_markers
 from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.parameters import NodeConfig
+from mppe_ros.ros.people import People, stamp_seconds
 
 _NUMBERS = re.compile(r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?|\b(?:nan|inf)\b", re.IGNORECASE)
 # Injected boxes (tests, demo): an [N, 4] array for every frame, or a function of the Image message
@@ -112,14 +113,18 @@ class FramePublisher:
         """Whether someone subscribes to the markers (they are only built then)."""
         return bool(self.markers.get_subscription_count() > 0)
 
-    def publish(self, poses: PersonPose3DArray, markers: MarkerArray | None) -> bool:
-        """Publish both (markers when given); False when closed."""
+    def publish(
+        self, poses: PersonPose3DArray, markers: MarkerArray | None, also: Callable[[], None] | None = None
+    ) -> bool:
+        """Publish both (markers when given), then call `also` (the REP-155 bodies); False when closed."""
         with self._lock:
             if self.closed:
                 return False
             self.poses.publish(poses)
             if markers is not None:
                 self.markers.publish(markers)
+            if also is not None:
+                also()
             return True
 
     def close(self) -> None:
@@ -152,9 +157,10 @@ class FrameHandler:
         log: ThrottledLog,
         publisher: FramePublisher,
         ros_time_s: Callable[[], float] = time.time,
+        people: People | None = None,
     ) -> None:
         self.pipeline, self.boxes, self.stats, self.log, self.publisher = pipeline, boxes, stats, log, publisher
-        self.ros_time_s = ros_time_s
+        self.ros_time_s, self.people = ros_time_s, people
         self.timings = FrameTimings()
 
     def __call__(self, image_msg: Image, info_msg: CameraInfo, received_s: float, cfg: NodeConfig) -> None:
@@ -176,11 +182,17 @@ class FrameHandler:
             )
         boxes, scores = self.boxes_for(image_msg)
         result = self.pipeline(image, camera, boxes_xywh=boxes, scores=scores, detection=cfg.detection)
-        poses = result_to_msg(result, image_msg.header)
+        header, people = image_msg.header, self.people
+        tracks = people.update(result, header) if people is not None else None
+        poses = result_to_msg(result, header, tracks)
         markers = None
         if cfg.node.publish_markers and self.publisher.markers_wanted():
-            markers = poses_to_markers(result, image_msg.header, cfg.node.marker_lifetime_s, cfg.node.marker_scale)
-        if not self.publisher.publish(poses, markers):
+            trails = people.trails.add(tracks, stamp_seconds(header), cfg.node.marker_trail_s) if tracks else None
+            markers = poses_to_markers(
+                result, header, cfg.node.marker_lifetime_s, cfg.node.marker_scale, tracks=tracks, trails=trails
+            )
+        bodies = None if people is None else (lambda: people.publish_bodies(header, tracks, result, image))
+        if not self.publisher.publish(poses, markers, bodies):
             return
         end_s = time.monotonic()
         self.stats.last_processing_s, self.stats.last_latency_s = end_s - start_s, end_s - received_s

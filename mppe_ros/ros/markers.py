@@ -4,9 +4,11 @@ Every array starts with a DELETEALL marker (so a person who left the view leaves
 skeleton), then per person, in the image's frame (the camera optical frame) and in metres:
 - ns "mppe/bones", LINE_LIST: one segment per bone of the joint set;
 - ns "mppe/joints", SPHERE_LIST: one sphere per joint;
-- ns "mppe/labels", TEXT_VIEW_FACING: "<id>: <distance> m" above the head (distance = |root|).
-The marker id is the person id in all three namespaces, and the colour comes from PERSON_COLORS by
-id (mppe_ros.overlay, shared with the 2D drawing), so a given id always has the same colour.
+- ns "mppe/labels", TEXT_VIEW_FACING: "<id>: <distance> m" above the head (distance = |root|);
+- ns "mppe/trails", LINE_STRIP (with tracking and marker_trail_s > 0): the root's recent positions.
+The marker id is the person id (the track id with tracking) in every namespace, and the colour comes
+from PERSON_COLORS by id (mppe_ros.overlay, shared with the 2D drawing), so a given id always has the
+same colour from frame to frame.
 Colour values are in [0, 1] as RViz expects.
 """
 
@@ -27,6 +29,7 @@ from mppe_ros.overlay import PERSON_COLORS  # the one person palette (also the 2
 NAMESPACE_BONES = "mppe/bones"
 NAMESPACE_JOINTS = "mppe/joints"
 NAMESPACE_LABELS = "mppe/labels"
+NAMESPACE_TRAILS = "mppe/trails"
 BONE_WIDTH_M = 0.02  # LINE_LIST line width at scale 1
 JOINT_DIAMETER_M = 0.05  # SPHERE_LIST sphere diameter at scale 1
 LABEL_HEIGHT_M = 0.12  # TEXT_VIEW_FACING capital letter height at scale 1
@@ -44,7 +47,8 @@ def poses_to_markers(
     header: Header,
     lifetime_s: float = 0.0,
     scale: float = 1.0,
-    person_ids: list[int] | None = None,
+    tracks: list[Any] | None = None,
+    trails: dict[int, np.ndarray] | None = None,
 ) -> MarkerArray:
     """Build the skeleton markers of one frame.
 
@@ -53,7 +57,9 @@ def poses_to_markers(
         header: the input image's header; every marker gets its stamp and frame_id.
         lifetime_s: how long RViz shows a marker without a new array, s (0: until deleted).
         scale: size factor for line width, sphere diameter and text height.
-        person_ids: id of each person (default: its index, as in PersonPose3DArray).
+        tracks: this frame's mppe_ros.tracking.TrackedPerson (tracking on): drawn instead of result's persons,
+            with their track ids and smoothed joints; None: result's persons, id = index (as in PersonPose3DArray).
+        trails: {track id: [T, 3] recent root positions, m, oldest first}; a strip per id with T >= 2.
 
     Returns:
         MarkerArray: [DELETEALL, then per person bones, joints, label]; joints or bones with a
@@ -63,9 +69,12 @@ def poses_to_markers(
     lifetime = _duration(lifetime_s)
     markers = [Marker(header=header, action=Marker.DELETEALL)]
     bones = result.joint_set.bones
-    ids = list(range(len(result.persons))) if person_ids is None else list(person_ids)
-    for person_id, person in zip(ids, result.persons, strict=True):
-        joints = np.asarray(person.joints_cam_m, dtype=np.float64)
+    if tracks is None:
+        people = [(index, p.joints_cam_m, p.root_cam_m) for index, p in enumerate(result.persons)]
+    else:
+        people = [(t.track_id, t.joints_cam_m, t.root_cam_m) for t in tracks]
+    for person_id, joints_m, root_m in people:
+        joints = np.asarray(joints_m, dtype=np.float64)
         finite = np.isfinite(joints).all(axis=1)
         new_marker = functools.partial(_new_marker, header, person_id, person_color(person_id), lifetime)
         bone_marker = new_marker(NAMESPACE_BONES, Marker.LINE_LIST)
@@ -76,7 +85,7 @@ def poses_to_markers(
         joint_marker.points = [_point(joint) for joint in joints[finite]]
         markers += [bone_marker, joint_marker]
 
-        root = np.asarray(person.root_cam_m, dtype=np.float64)
+        root = np.asarray(root_m, dtype=np.float64)
         if finite.any() and np.isfinite(root).all():
             label = new_marker(NAMESPACE_LABELS, Marker.TEXT_VIEW_FACING)
             label.scale.z = LABEL_HEIGHT_M * scale
@@ -84,6 +93,12 @@ def poses_to_markers(
             label.pose.position = _point(top - (0.0, LABEL_OFFSET_M * scale, 0.0))
             label.text = f"{person_id}: {float(np.linalg.norm(root)):.2f} m"
             markers.append(label)
+        trail = None if trails is None else trails.get(person_id)
+        if trail is not None and len(trail) >= 2:
+            strip = new_marker(NAMESPACE_TRAILS, Marker.LINE_STRIP)
+            strip.scale.x = BONE_WIDTH_M * scale
+            strip.points = [_point(xyz) for xyz in trail if np.isfinite(xyz).all()]
+            markers.append(strip)
     return MarkerArray(markers=markers)
 
 

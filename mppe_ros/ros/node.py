@@ -44,6 +44,8 @@ from mppe_ros.ros.frames import BoxesSource, FrameHandler, FramePublisher, Frame
 from mppe_ros.ros.inputs import InputSubscriptions
 from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.parameters import NODE_NAME, PARAMETERS_BY_NAME, declare_node_parameters
+from mppe_ros.ros.people import People
+from mppe_ros.ros.rep155 import BodyPublisher, rep155_available
 from mppe_ros.ros.reporting import ImageShareMonitor, low_image_share_message, no_input_cause, skipped_message
 from mppe_ros.ros.startup import (
     NodeFinalized,
@@ -69,7 +71,7 @@ class _Activation:
 
     def __init__(self, node: MppeNode, frames: FrameHandler, publisher: FramePublisher) -> None:
         self.latest = LatestOnly()  # (image, camera_info, received_s): the newest pair only
-        self.publisher, self.frames = publisher, frames
+        self.publisher, self.frames, self.people = publisher, frames, frames.people
         self.started_s = time.monotonic()
         stats = node.stats
         self.image_share = ImageShareMonitor(
@@ -82,9 +84,11 @@ class _Activation:
     def stop(self) -> None:
         """Unsubscribe, publish nothing more, let the thread end (a frame in flight gets SHUTDOWN_WAIT_S)."""
         self.inputs.close()
-        self.publisher.close()
+        self.publisher.close()  # waits for a publication in progress, the bodies' included
         self.latest.close()
         self.worker.join(timeout=SHUTDOWN_WAIT_S)
+        if self.people is not None:
+            self.people.close()
 
 
 class MppeNode(LifecycleNode):
@@ -164,7 +168,8 @@ class MppeNode(LifecycleNode):
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Subscribe the inputs and start the inference thread."""
         publisher = FramePublisher(self.poses_publisher, self.markers_publisher)
-        frames = FrameHandler(self.pipeline, self._boxes, self.stats, self._log, publisher, self._ros_time_s)
+        people = People(self.config.tracking, self._body_publisher()) if self.config.node.tracking else None
+        frames = FrameHandler(self.pipeline, self._boxes, self.stats, self._log, publisher, self._ros_time_s, people)
         try:
             self._active = _Activation(self, frames, publisher)
         except ValueError as error:
@@ -185,6 +190,23 @@ class MppeNode(LifecycleNode):
                 "set the parameter detector (e.g. fasterrcnn_resnet50_fpn) to find people"
             )
         return result
+
+    def _body_publisher(self) -> Any:
+        """The REP-155 layer (mppe_ros.ros.rep155.BodyPublisher) when asked for and available, else None."""
+        settings = self.config.node
+        if not settings.publish_rep155:
+            return None
+        available, why = rep155_available()
+        if not available:
+            self._log.info("rep155", f"REP-155 bodies are off: {why}", once=True)
+            return None
+        return BodyPublisher(
+            self,
+            publish_tf=settings.publish_tf,
+            publish_cropped=settings.publish_cropped,
+            publish_joint_frames=settings.publish_joint_frames,
+            retain_s=self.config.tracking.max_age_s,
+        )
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Unsubscribe, stop processing and clear the markers in RViz."""
@@ -323,7 +345,7 @@ class MppeNode(LifecycleNode):
             self.config.node,
             self._ros_time_s(),
             worker_alive=self._active is None or self.worker_alive,
-            tracks=0,
+            tracks=self._active.people.confirmed if self._active is not None and self._active.people else 0,
             precision=precision,
             active=self._active is not None,
         )

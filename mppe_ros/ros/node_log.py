@@ -38,6 +38,10 @@ class ThrottledLog:
         """Log `text` at WARN unless `key` was logged within the period (or ever, once=True)."""
         return self._emit(key, once, text, lambda: self._logger.warning(text))  # this line: WARN only
 
+    def info(self, key: str, text: str, once: bool = False) -> bool:
+        """Log `text` at INFO unless `key` was logged within the period (or ever, once=True)."""
+        return self._emit(key, once, text, lambda: self._logger.info(text))  # this line: INFO only
+
     def _emit(self, key: str, once: bool, text: str, log: Callable[[], object]) -> bool:
         if not self._due(key, once):
             return False

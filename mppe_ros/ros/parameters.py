@@ -24,6 +24,7 @@ from typing import Any
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
 from mppe_ros.settings import DetectionSettings, ModelSettings, check_settings, check_value, setting, setting_fields
+from mppe_ros.tracking_settings import TrackerSettings
 
 Value = bool | int | float | str
 NODE_NAME = "mppe_node"
@@ -83,6 +84,27 @@ class NodeSettings:
         bounds=(0.01, 100.0),
         run_time=True,
     )
+    marker_trail_s: float = setting(
+        2.0,
+        "with tracking, each track's marker shows its root's path over the last this many seconds (0: no trail)",
+        bounds=(0.0, 60.0),
+        run_time=True,
+    )
+    tracking: bool = setting(
+        True,
+        "track people over time: PersonPose3D.id is the track id, joints smoothed, root velocity (false: each frame "
+        "alone, id = index in the frame)",
+    )
+    publish_rep155: bool = setting(
+        True,
+        "with tracking, publish REP-155 bodies (/humans/bodies/...) where hri_msgs and tf2_msgs import (one log "
+        "line when they do not)",
+    )
+    publish_tf: bool = setting(True, "with publish_rep155, a TF frame body_<id> per confirmed track on /tf")
+    publish_joint_frames: bool = setting(False, "with publish_tf, also one TF frame per joint under body_<id>")
+    publish_cropped: bool = setting(
+        True, "with publish_rep155, /humans/bodies/<id>/cropped: the detection box cut from the image, while subscribed"
+    )
     log_period_s: float = setting(
         5.0, "period of the throttled log lines (skipped frames, bad input), s", bounds=(0.1, 3600.0), run_time=True
     )
@@ -136,6 +158,7 @@ class NodeConfig:
     model: ModelSettings = ModelSettings()
     detection: DetectionSettings = DetectionSettings()
     node: NodeSettings = NodeSettings()
+    tracking: TrackerSettings = TrackerSettings()
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> NodeConfig:

@@ -75,8 +75,36 @@ def test_colours_are_stable_per_id():
         assert (marker.color.r, marker.color.g, marker.color.b) == pytest.approx(PERSON_COLORS[marker.id])
     assert len({(m.color.r, m.color.g, m.color.b) for m in first[1:]}) == 3
     assert person_color(12).r == person_color(2).r
-    relabelled = poses_to_markers(make_result(1), header(), person_ids=[5]).markers
+    result = make_result(1)
+    relabelled = poses_to_markers(result, header(), tracks=[track_of(result.persons[0], 5)]).markers
     assert relabelled[1].id == 5 and relabelled[1].color.r == pytest.approx(PERSON_COLORS[5][0])
+
+
+def track_of(person, track_id: int, shift_m: float = 0.0):
+    """A TrackedPerson around `person` (smoothed joints = the person's, shifted by `shift_m` along x)."""
+    from mppe_ros.tracking import TrackedPerson
+
+    offset = np.array([shift_m, 0.0, 0.0])
+    return TrackedPerson(
+        track_id=track_id, is_confirmed=True, person=person, root_cam_m=person.root_cam_m + offset,
+        joints_cam_m=person.joints_cam_m + offset, joints_px=person.joints_px, velocity_cam_mps=np.zeros(3),
+        age_s=1.0, frames_measured=10, score=0.9,
+    )  # fmt: skip
+
+
+def test_tracks_are_drawn_with_their_ids_smoothed_joints_and_trails():
+    result = make_result(2)
+    tracks = [track_of(result.persons[1], 42, shift_m=0.5), track_of(result.persons[0], 7)]
+    trail = np.array([[0.0, 0.0, 3.0], [0.1, 0.0, 3.0], [0.2, 0.0, 3.0]])
+    markers = poses_to_markers(result, header(), tracks=tracks, trails={42: trail, 7: trail[:1]}).markers
+    by_ns = {(m.ns, m.id): m for m in markers[1:]}
+    assert {marker_id for _, marker_id in by_ns} == {42, 7}
+    joints = by_ns[("mppe/joints", 42)]
+    np.testing.assert_allclose([[p.x, p.y, p.z] for p in joints.points], tracks[0].joints_cam_m, atol=1e-6)
+    assert by_ns[("mppe/labels", 42)].text.startswith("42: ")
+    strip = by_ns[("mppe/trails", 42)]
+    assert strip.type == Marker.LINE_STRIP and len(strip.points) == 3 and strip.points[2].x == pytest.approx(0.2)
+    assert ("mppe/trails", 7) not in by_ns  # one point is not a trail
 
 
 def test_nobody_gives_only_deleteall():

@@ -1,0 +1,77 @@
+"""Tracks through the node over DDS: stable ids, is_tracked after track_min_hits, age and velocity from stamps,
+markers per track id, a person who leaves for longer than max_age_s comes back with a new id (never reused).
+
+The persons are injected boxes that move with the header stamp (2 persons walking right at 20 px/s), so the
+test knows who is who; PoseNet/RootNet are the real networks with random official-format weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import ros_harness
+from ros_harness import camera_info, image_msg, stamp_header, start
+
+from mppe_ros.tracking_settings import TrackerSettings
+
+context, pipeline = ros_harness.context, ros_harness.pipeline  # fixtures
+FIRST_S = 5000
+SPEED_PX_PER_S = 20.0
+MIN_HITS = TrackerSettings().min_hits
+MAX_AGE_S = TrackerSettings().max_age_s
+
+
+def walking_boxes(image) -> np.ndarray:
+    """Two persons, both moving right with the stamp; nobody at stamps in [FIRST_S + 3, FIRST_S + 3 + 2 max_age)."""
+    t_s = image.header.stamp.sec + image.header.stamp.nanosec * 1e-9 - FIRST_S
+    if 3.0 <= t_s < 3.0 + 2 * MAX_AGE_S:
+        return np.zeros((0, 4))
+    walked_s = t_s if t_s < 3.0 else t_s - (3.0 + 2 * MAX_AGE_S)  # they come back where they started
+    shift = SPEED_PX_PER_S * walked_s
+    return ros_harness.BOXES + np.array([shift, 0.0, 0.0, 0.0])
+
+
+def send(harness, t_s: float):
+    seconds, nanoseconds = FIRST_S + int(t_s), round((t_s % 1) * 1e9)
+    header = stamp_header(seconds, nanoseconds)
+    return harness.exchange(image_msg(header), camera_info(header))
+
+
+def test_ids_ages_velocities_and_markers_follow_the_people(context, pipeline):
+    mppe, harness = start(context, pipeline, boxes=walking_boxes, reliable=True)
+    try:
+        times_s = [0.0, 0.1, 0.2, 0.3, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3]  # a 0.5 s gap: skipped frames
+        frames = [send(harness, t_s) for t_s in times_s]
+        ids = [[p.id for p in frame.persons] for frame in frames]
+        assert all(frame_ids == ids[0] for frame_ids in ids) and len(set(ids[0])) == 2 and min(ids[0]) >= 1, ids
+        for index, (t_s, frame) in enumerate(zip(times_s, frames, strict=True)):
+            for person in frame.persons:
+                assert person.is_tracked == (index + 1 >= MIN_HITS), (index, person.is_tracked)
+                assert person.frames_measured == index + 1
+                assert abs(person.age_s - t_s) < 1e-6, (person.age_s, t_s)  # from the stamps, not the wall clock
+        last = frames[-1].persons
+        assert all(np.isfinite([p.root_velocity.x, p.root_velocity.y, p.root_velocity.z]).all() for p in last)
+        assert all(p.root_velocity.x > 0 for p in last), [p.root_velocity for p in last]  # walking right: +x
+        markers = harness.markers[-1].markers
+        assert {m.id for m in markers[1:]} == set(ids[0])
+        assert {m.ns for m in markers[1:]} >= {"mppe/bones", "mppe/joints", "mppe/labels", "mppe/trails"}
+
+        assert send(harness, 3.0).persons == []  # everybody gone ...
+        assert send(harness, 3.0 + 2 * MAX_AGE_S - 0.1).persons == []
+        back = send(harness, 3.0 + 2 * MAX_AGE_S + 0.1).persons  # ... for longer than max_age_s: new tracks
+        assert len(back) == 2 and not {p.id for p in back} & set(ids[0]) and min(p.id for p in back) > max(ids[0])
+        assert all(not p.is_tracked and p.frames_measured == 1 and p.age_s == 0.0 for p in back)
+    finally:
+        harness.close()
+        mppe.destroy_node()
+
+
+def test_tracking_off_publishes_each_frame_alone(context, pipeline):
+    mppe, harness = start(context, pipeline, boxes=walking_boxes, reliable=True, tracking=False)
+    try:
+        for t_s in (0.0, 0.1, 0.2, 0.3):
+            persons = send(harness, t_s).persons
+            assert [p.id for p in persons] == [0, 1]
+            assert all(not p.is_tracked and p.frames_measured == 1 and p.age_s == 0.0 for p in persons)
+    finally:
+        harness.close()
+        mppe.destroy_node()
