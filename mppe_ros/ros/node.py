@@ -198,7 +198,7 @@ class MppeNode(LifecycleNode):
             return None
         available, why = rep155_available()
         if not available:
-            self._log.info("rep155", f"REP-155 bodies are off: {why}", once=True)
+            self._log.info("rep155", why, once=True)
             return None
         return BodyPublisher(
             self,
@@ -206,6 +206,7 @@ class MppeNode(LifecycleNode):
             publish_cropped=settings.publish_cropped,
             publish_joint_frames=settings.publish_joint_frames,
             retain_s=self.config.tracking.max_age_s,
+            min_confidence=settings.body_min_joint_confidence,
         )
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:

@@ -102,6 +102,12 @@ class NodeSettings:
     )
     publish_tf: bool = setting(True, "with publish_rep155, a TF frame body_<id> per confirmed track on /tf")
     publish_joint_frames: bool = setting(False, "with publish_tf, also one TF frame per joint under body_<id>")
+    body_min_joint_confidence: float = setting(
+        0.1,
+        "joints below this confidence are not used for the body_<id> frame (hips, spine, shoulders; fallbacks "
+        "otherwise)",
+        bounds=(0.0, 1.0),
+    )
     publish_cropped: bool = setting(
         True, "with publish_rep155, /humans/bodies/<id>/cropped: the detection box cut from the image, while subscribed"
     )
