@@ -1,19 +1,25 @@
 """Multi-person 3D tracker: stable ids, a Kalman-filtered root with velocity, and One-Euro smoothed joints.
 
-Smoothing: the published root is the Kalman filter's (constant velocity: no lag at constant speed; its noise
-model knows the depth error is along the ray); the joints are that root plus One-Euro filtered root-relative
-joints; the 2D joints are One-Euro filtered. The One-Euro filters restart when a track is born or re-found
-(measured again after more than smoothing_reset_gap_s); the Kalman filter carries on, its uncertainty grown.
-A One-Euro filter on the root itself cannot tell 10 % depth noise (up to metres per second far away) from
-walking, and smoothed 3x less at the same lag in python -m mppe_ros.bench.tracking.
+Each frame (Tracker.update with the frame's PoseResult and its capture stamp in s) is associated in stages, each an
+optimal assignment over the cost of tracking_association (2D box overlap, 2D joint layout, the 3D root gated
+loose along the camera ray and tight across it, box size):
+1. detections scoring >= high_score_threshold against the confirmed tracks, most recently measured first (a
+   cascade by time since last seen, as DeepSORT's: a track lost for a while has a wide gate and must not take the
+   detection of a person measured a frame ago);
+2. detections between low_score_threshold and high_score_threshold (partly hidden people) against the confirmed
+   tracks still unmatched (ByteTrack's second stage: they keep a track alive but never start one);
+3. the high-score detections left against the tentative tracks (ByteTrack's last stage).
+High-score detections still left start tentative tracks; a tentative track is confirmed once measured in min_hits
+frames and dropped when missed; a confirmed track missed is kept max_age_s seconds (stamps, so dropped frames do
+not age it faster) and re-found where its filter predicts it.
 
-Each frame (Tracker.update with the frame's PoseResult and its capture stamp in s) runs ByteTrack's two stages:
-detections scoring >= high_score_threshold are matched against every live track, then detections between
-low_score_threshold and high_score_threshold against the confirmed tracks still unmatched (they keep a track alive
-through partial occlusion but never start one). The cost combines 2D box IoU and a 3D root gate loose along the
-camera ray and tight across it (tracking_association). A new track is tentative until measured in min_hits
-frames; a tentative track missed once is dropped; a confirmed track missed is kept max_age_s seconds (stamps,
-so dropped frames do not age it faster) and re-found where its Kalman filter predicts it.
+Each track has two Kalman filters of its root (tracking_kalman). The association filter expects people to stop and
+turn (its velocity decays within velocity_time_s) and learns how much the person's measured depth varies from frame
+to frame (RootNet's error is mostly a per-person bias; see along_ray_adapt_s), so its gate stays tight where
+the depths are consistent. The smoothing filter (constant velocity, the fixed 10 % depth noise) gives the
+published root and velocity: it removes the per-frame depth noise at little lag. The published joints are that
+root plus One-Euro filtered root-relative joints; the 2D joints are One-Euro filtered. The One-Euro filters restart
+when a track is born or re-found (measured again after more than smoothing_reset_gap_s).
 
 Ids are uint32, start at 1, increase by one per new track and are never reused within a Tracker's lifetime
 (reset() keeps the counter). At 15 new tracks per second, 2^32 - 1 ids last 9 years; past that update() raises.
@@ -28,7 +34,7 @@ import numpy as np
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.results import PersonPose, PoseResult
 from mppe_ros.smoothing import OneEuroFilter
-from mppe_ros.tracking_association import assign, association_cost, box_iou, gate_distance
+from mppe_ros.tracking_association import assign, association_cost, box_iou, layout_similarity, size_difference
 from mppe_ros.tracking_kalman import RootKalmanFilter
 from mppe_ros.tracking_settings import TrackerSettings
 
@@ -44,10 +50,10 @@ class TrackedPerson:
         track_id: the track's id (uint32, >= 1, never reused).
         is_confirmed: the track was measured in at least min_hits frames.
         person: this frame's measurement (raw).
-        root_cam_m: [3] root, m, optical frame: the Kalman filter's position (raw with smoothing=False).
+        root_cam_m: [3] root, m, optical frame: the smoothing Kalman filter's position (raw with smoothing=False).
         joints_cam_m: [J, 3] joints, m, optical frame: that root + One-Euro smoothed root-relative joints (or raw).
         joints_px: [J, 2] 2D joints, px: One-Euro smoothed (or raw).
-        velocity_cam_mps: [3] root velocity from the Kalman filter, m/s, optical frame.
+        velocity_cam_mps: [3] root velocity from the smoothing Kalman filter, m/s, optical frame.
         age_s: time since the track's first measurement, s (stamps).
         frames_measured: frames the track was measured in, this one included.
         score: mean detection score of the track's measurements, [0, 1].
@@ -64,17 +70,25 @@ class TrackedPerson:
     frames_measured: int
     score: float
 
+    @property
+    def pose_confidence(self) -> float:
+        """Mean joint confidence of this frame's measurement, [0, 1]."""
+        return float(np.mean(self.person.joint_confidence))
+
 
 class _Track:
-    """A track's state: Kalman filter, filters of the joints, counters (stamps in s)."""
+    """A track's state: its two Kalman filters, the filters of its joints, counters (stamps in s)."""
 
     def __init__(self, track_id: int, person: PersonPose, root_index: int, stamp_s: float, s: TrackerSettings):
         self.track_id = track_id
         self.root_index = root_index
         self.birth_s = stamp_s
-        self.kalman = RootKalmanFilter(
-            person.root_cam_m, s.accel_noise_mps2, s.measurement_across_ray_m, s.measurement_along_ray_per_depth
-        )
+        root_m, across_m, along = person.root_cam_m, s.measurement_across_ray_m, s.measurement_along_ray_per_depth
+        self.motion = RootKalmanFilter(
+            root_m, s.accel_noise_mps2, across_m, along, s.velocity_time_s, s.along_ray_adapt_s,
+            s.along_ray_min_per_depth,
+        )  # fmt: skip
+        self.smooth = RootKalmanFilter(root_m, s.smoothing_accel_noise_mps2, across_m, along)
         self.pose_filter = OneEuroFilter(s.smoothing_min_cutoff_hz, s.smoothing_beta, s.smoothing_d_cutoff_hz)
         self.px_filter = OneEuroFilter(s.smoothing_min_cutoff_hz, s.smoothing_beta_px, s.smoothing_d_cutoff_hz)
         self.hits = 0
@@ -85,9 +99,10 @@ class _Track:
 
     def measure(self, person: PersonPose, stamp_s: float, settings: TrackerSettings) -> TrackedPerson:
         """Take this frame's measurement; returns the published view of the track."""
-        if self.hits:
-            self.kalman.predict(stamp_s - self.last_measured_s)
-            self.kalman.update(person.root_cam_m)
+        if self.hits:  # both filters start at the first measurement
+            for kalman in (self.motion, self.smooth):
+                kalman.predict(stamp_s - self.last_measured_s)
+                kalman.update(person.root_cam_m)
         if self.hits == 0 or stamp_s - self.last_measured_s > settings.smoothing_reset_gap_s:
             for f in (self.pose_filter, self.px_filter):
                 f.reset()
@@ -97,36 +112,41 @@ class _Track:
         self.last_measured_s = stamp_s
         self.person = person
         root, joints, joints_px = person.root_cam_m, person.joints_cam_m, person.joints_px
-        relative = joints - joints[self.root_index]
-        smooth_root = self.kalman.position_m if self.hits > 1 else root  # the Kalman filter starts at `root`
-        smooth_relative = self.pose_filter(relative, stamp_s)
+        smooth_root = self.smooth.position_m
+        smooth_relative = self.pose_filter(joints - joints[self.root_index], stamp_s)
         smooth_px = self.px_filter(joints_px, stamp_s)
         if settings.smoothing:
             root, joints, joints_px = smooth_root, smooth_root + smooth_relative, smooth_px
         return TrackedPerson(
             self.track_id, self.is_confirmed, person, root, joints, joints_px,
-            self.kalman.velocity_mps, stamp_s - self.birth_s, self.hits, self.score_sum / self.hits,
+            self.smooth.velocity_mps, stamp_s - self.birth_s, self.hits, self.score_sum / self.hits,
         )  # fmt: skip
 
     def predicted_root_m(self, stamp_s: float) -> np.ndarray:
-        """[3] root the Kalman filter predicts at `stamp_s`, m."""
-        return self.kalman.predicted(stamp_s - self.last_measured_s)[0][:3]
+        """[3] root the association filter predicts at `stamp_s`, m."""
+        return self.motion.predicted(stamp_s - self.last_measured_s)[0][:3]
 
-    def predicted_box_xywh_px(self, box_xywh_px: np.ndarray, stamp_s: float, camera: PinholeCamera) -> np.ndarray:
-        """[4] `box_xywh_px` (a box of the last frame, px) moved by the predicted image motion of the root."""
-        box_xywh_px = np.asarray(box_xywh_px, dtype=np.float64)
-        roots_m = np.stack((self.predicted_root_m(stamp_s), self.kalman.position_m))
+    def predicted_shift_px(self, stamp_s: float, camera: PinholeCamera, kalman: RootKalmanFilter) -> np.ndarray:
+        """[2] image motion of the root that `kalman` (one of the track's) predicts from its last measurement to
+        `stamp_s`, px."""
+        roots_m = np.stack((kalman.predicted(stamp_s - self.last_measured_s)[0][:3], kalman.position_m))
         if (roots_m[:, 2] < _MIN_PROJECTED_DEPTH_M).any():
-            return box_xywh_px
+            return np.zeros(2)
         now_px, then_px = camera.camera_to_pixels(roots_m)
-        return box_xywh_px + np.concatenate((now_px - then_px, (0.0, 0.0)))
+        shift_px: np.ndarray = now_px - then_px
+        return shift_px
+
+    def predicted_height_px(self, stamp_s: float) -> float:
+        """The last box's height scaled by the predicted change of depth (a box's height goes as 1 / depth), px."""
+        now_m = max(float(self.predicted_root_m(stamp_s)[2]), _MIN_PROJECTED_DEPTH_M)
+        return float(self.person.box_xywh_px[3]) * max(float(self.motion.position_m[2]) / now_m, 0.0)
 
 
 class Tracker:
     """Tracks the persons of successive PoseResults (see the module docstring).
 
     Args:
-        settings: TrackerSettings (defaults if None).
+        settings: TrackerSettings (defaults if None); the run-time fields may be replaced between updates.
     """
 
     def __init__(self, settings: TrackerSettings | None = None) -> None:
@@ -135,11 +155,18 @@ class Tracker:
         self._next_id = 1
         self._stamp_s: float | None = None
         self._camera: PinholeCamera | None = None
+        self._tracked: tuple[TrackedPerson, ...] = ()
+
+    @property
+    def tracked(self) -> tuple[TrackedPerson, ...]:
+        """What the last update returned (empty before the first and after reset())."""
+        return self._tracked
 
     def reset(self) -> None:
         """Drop every track (e.g. when time jumps back); ids continue from where they were."""
         self._tracks = []
         self._stamp_s = None
+        self._tracked = ()
 
     def update(self, result: PoseResult, stamp_s: float) -> list[TrackedPerson]:
         """Associate this frame's persons with the tracks and update them.
@@ -165,26 +192,26 @@ class Tracker:
         persons = result.persons
         high = [i for i, p in enumerate(persons) if p.score >= s.high_score_threshold]
         low = [i for i, p in enumerate(persons) if s.low_score_threshold <= p.score < s.high_score_threshold]
-        matches = self._match(self._tracks, [persons[i] for i in high], stamp_s, result.camera)
-        matched = {id(self._tracks[t]): high[d] for t, d in matches}
-        remaining = [t for t in self._tracks if t.is_confirmed and id(t) not in matched]
-        for t, d in self._match(remaining, [persons[i] for i in low], stamp_s, result.camera):
-            matched[id(remaining[t])] = low[d]
-        self._tracks = [t for t in self._tracks if t.is_confirmed or id(t) in matched]
-        published = [t.measure(persons[matched[id(t)]], stamp_s, s) for t in self._tracks if id(t) in matched]
-        taken = set(matched.values())
+        confirmed = [t for t in self._tracks if t.is_confirmed]
+        matched: dict[_Track, int] = {}  # track -> index in persons
+        for last_s in sorted({t.last_measured_s for t in confirmed}, reverse=True):
+            high = self._match([t for t in confirmed if t.last_measured_s == last_s], high, result, stamp_s, matched)
+        self._match([t for t in confirmed if t not in matched], low, result, stamp_s, matched)
+        high = self._match([t for t in self._tracks if not t.is_confirmed], high, result, stamp_s, matched)
+        self._tracks = [t for t in self._tracks if t.is_confirmed or t in matched]
         for i in high:
-            if i not in taken:
-                track = self._new_track(persons[i], result.joint_set.root_index, stamp_s)
-                published.append(track.measure(persons[i], stamp_s, s))
-        return sorted(published, key=lambda p: p.track_id)
+            matched[self._new_track(persons[i], result.joint_set.root_index, stamp_s)] = i
+        published = sorted((t.measure(persons[i], stamp_s, s) for t, i in matched.items()), key=lambda p: p.track_id)
+        self._tracked = tuple(published)
+        return published
 
     def predicted_boxes_xywh_px(self, stamp_s: float, expand_factor: float = 1.2) -> dict[int, np.ndarray]:
         """Crop boxes for the next frame, for the detector-free frames: {track id: [4] (x, y, w, h) px}.
 
-        For each confirmed track measured in the last update: the box around its last 2D joints, moved by the
-        image motion of its root predicted from the last measurement to `stamp_s` (s), scaled by `expand_factor`
-        (>= 1) about its centre.
+        For each confirmed track measured in the last update: the box around its last 2D joints, scaled by
+        `expand_factor` (>= 1) about its centre and moved by the image motion of its root from the last measurement
+        to `stamp_s` (s) that the smoothing filter predicts (constant velocity: right for a walking person one frame
+        ahead). Not clipped to the image.
         """
         if expand_factor < 1.0:
             raise ValueError(f"expand_factor must be >= 1, got {expand_factor!r}")
@@ -195,26 +222,39 @@ class Tracker:
             if track.is_confirmed and track.last_measured_s == self._stamp_s:
                 low_px, high_px = track.person.joints_px.min(0), track.person.joints_px.max(0)
                 size_px = (high_px - low_px) * expand_factor
-                box = np.concatenate(((low_px + high_px - size_px) / 2.0, size_px))
-                boxes[track.track_id] = track.predicted_box_xywh_px(box, stamp_s, self._camera)
+                centre_px = (low_px + high_px) / 2.0 + track.predicted_shift_px(stamp_s, self._camera, track.smooth)
+                boxes[track.track_id] = np.concatenate((centre_px - size_px / 2.0, size_px))
         return boxes
 
     def _match(
-        self, tracks: list[_Track], persons: list[PersonPose], stamp_s: float, camera: PinholeCamera
-    ) -> list[tuple[int, int]]:
-        """Optimal (track index, person index) pairs within the gate."""
-        if not tracks or not persons:
-            return []
+        self, tracks: list[_Track], candidates: list[int], result: PoseResult, stamp_s: float,
+        matched: dict[_Track, int],
+    ) -> list[int]:  # fmt: skip
+        """Pair `tracks` optimally with the persons of `result` indexed by `candidates` into `matched`
+        (track -> person index); returns the candidates left."""
+        if not tracks or not candidates:
+            return candidates
         s = self.settings
-        predicted_m = np.stack([t.predicted_root_m(stamp_s) for t in tracks])
-        growth_m = s.gate_growth_mps * np.array([stamp_s - t.last_measured_s for t in tracks])
-        depth_m = np.clip(predicted_m[:, 2], 0.0, None)
-        along_m = s.gate_along_ray_m + s.gate_along_ray_per_depth * depth_m + growth_m
-        across_m = s.gate_across_ray_m + growth_m
-        gate = gate_distance(predicted_m, along_m, across_m, np.stack([p.root_cam_m for p in persons]))
-        track_boxes = np.stack([t.predicted_box_xywh_px(t.person.box_xywh_px, stamp_s, camera) for t in tracks])
+        persons = [result.persons[i] for i in candidates]
+        roots_m = np.stack([p.root_cam_m for p in persons])
+        gate = np.stack([t.motion.innovation_distances(stamp_s - t.last_measured_s, roots_m) for t in tracks])
+        shifts_px = np.stack([t.predicted_shift_px(stamp_s, result.camera, t.motion) for t in tracks])
+        track_boxes = np.stack([t.person.box_xywh_px for t in tracks]) + np.pad(shifts_px, ((0, 0), (0, 2)))
         iou = box_iou(track_boxes, np.stack([p.box_xywh_px for p in persons]))
-        return assign(association_cost(iou, gate, s.iou_weight))
+        similarity = layout_similarity(
+            np.stack([t.person.joints_px for t in tracks]), np.sqrt(track_boxes[:, 2] * track_boxes[:, 3]),
+            np.stack([p.joints_px for p in persons]), result.joint_set.root_index, s.layout_sigma,
+        )  # fmt: skip
+        heights_px = np.array([t.predicted_height_px(stamp_s) for t in tracks])
+        size = size_difference(heights_px, np.array([p.box_xywh_px[3] for p in persons]))
+        cost = association_cost(
+            iou, similarity, gate / s.gate_sigmas, size / s.size_tolerance, s.association_weights, s.max_cost
+        )
+        pairs = assign(cost)
+        for t, d in pairs:
+            matched[tracks[t]] = candidates[d]
+        taken = {d for _, d in pairs}
+        return [c for d, c in enumerate(candidates) if d not in taken]
 
     def _new_track(self, person: PersonPose, root_index: int, stamp_s: float) -> _Track:
         if self._next_id > MAX_TRACK_ID:

@@ -1,10 +1,18 @@
-"""Association of detections to tracks: 2D box overlap plus a 3D root distance gated along / across the camera ray.
+"""Association of detections to tracks: the cost of each (track, detection) pair and the optimal assignment.
 
-The gate is an ellipsoid around each track's predicted root (m, optical frame): half-length along the ray through
-it `along_m` (loose: a monocular depth is uncertain, more so far away), half-width across it `across_m` (tight).
-A pair is feasible when its normalised gate distance g = sqrt((along / along_m)^2 + (across / across_m)^2) <= 1;
-its cost is iou_weight * (1 - IoU) + (1 - iou_weight) * g, in [0, 1]. The assignment minimising the total cost
-over feasible pairs is solved exactly with scipy.optimize.linear_sum_assignment.
+Four cues, each a cost in [0, 1]:
+- box: 1 - IoU of the detection's box and the track's predicted box (its last box moved with its predicted root);
+- layout: 1 - an OKS-like similarity of the 2D joint layouts (each set relative to its root joint, so that a
+  turn or a stop the prediction missed does not count): the mean over joints of exp(-d^2 / (2 (sigma scale)^2)),
+  d a joint's distance in px, scale the square root of the track's box area (px);
+- 3D: the root's Mahalanobis distance from the track's prediction (tracking_kalman: loose along the camera ray,
+  tight across it) over gate_sigmas; a pair beyond 1 is outside the gate and never matched;
+- size: |ln(detection box height / track box height)| (the track's scaled by its predicted change of depth) over
+  size_tolerance, at most 1. Box heights are measured in the image and do not share RootNet's depth error: of two
+  people crossing in the image at different depths, the nearer one's box is the larger.
+The pair's cost is their weighted mean; a pair costing more than max_cost is not matched either (a lost track is
+not pulled onto whatever detection lies in its wide gate). The assignment minimising the total cost over feasible
+pairs is solved exactly with scipy.optimize.linear_sum_assignment.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-_INFEASIBLE = 1e6  # cost of a pair outside the gate (any feasible cost is <= 1)
+INFEASIBLE = 1e6  # cost of a pair that must not be matched (every feasible cost is <= 1)
 
 
 def box_iou(boxes_a_xywh_px: np.ndarray, boxes_b_xywh_px: np.ndarray) -> np.ndarray:
@@ -26,27 +34,43 @@ def box_iou(boxes_a_xywh_px: np.ndarray, boxes_b_xywh_px: np.ndarray) -> np.ndar
     return np.where(union > 0.0, intersection / np.where(union > 0.0, union, 1.0), 0.0)
 
 
-def gate_distance(
-    predicted_m: np.ndarray, along_m: np.ndarray, across_m: np.ndarray, measured_m: np.ndarray
+def layout_similarity(
+    track_joints_px: np.ndarray, track_scale_px: np.ndarray, joints_px: np.ndarray, root_index: int, sigma: float
 ) -> np.ndarray:
-    """[T, D] normalised gate distance (<= 1 inside) of measured roots [D, 3] from predicted roots [T, 3] (m).
+    """[T, D] OKS-like similarity in [0, 1] of the 2D joint layouts [D, J, 2] to the tracks' [T, J, 2] (px).
 
-    along_m, across_m: [T] each track's gate half-length along its ray and half-width across it, m.
+    Each layout is taken relative to its joint `root_index`; track_scale_px: [T] each track's size, px (the square
+    root of its box area): a joint sigma * scale px away from the track's scores exp(-1/2).
     """
-    predicted_m = np.asarray(predicted_m, dtype=np.float64).reshape(-1, 3)
-    measured_m = np.asarray(measured_m, dtype=np.float64).reshape(-1, 3)
-    ray = predicted_m / np.maximum(np.linalg.norm(predicted_m, axis=1, keepdims=True), 1e-9)
-    offset = measured_m[None, :, :] - predicted_m[:, None, :]  # [T, D, 3]
-    along = np.einsum("tdk,tk->td", offset, ray)
-    across = np.linalg.norm(offset - along[..., None] * ray[:, None, :], axis=-1)
-    distances: np.ndarray = np.hypot(along / np.asarray(along_m)[:, None], across / np.asarray(across_m)[:, None])
-    return distances
+    tracks = np.asarray(track_joints_px, dtype=np.float64)
+    detections = np.asarray(joints_px, dtype=np.float64)
+    tracks = tracks - tracks[:, root_index : root_index + 1]
+    detections = detections - detections[:, root_index : root_index + 1]
+    squared_px2 = np.sum((tracks[:, None] - detections[None]) ** 2, axis=-1)  # [T, D, J]
+    spread_px2 = 2.0 * (sigma * np.maximum(np.asarray(track_scale_px, dtype=np.float64), 1e-9)) ** 2
+    similarity: np.ndarray = np.exp(-squared_px2 / spread_px2[:, None, None]).mean(axis=-1)
+    return similarity
 
 
-def association_cost(iou: np.ndarray, gate: np.ndarray, iou_weight: float) -> np.ndarray:
-    """[T, D] cost from IoU [T, D] and gate distance [T, D]; pairs outside the gate (gate > 1) get _INFEASIBLE."""
-    cost = iou_weight * (1.0 - iou) + (1.0 - iou_weight) * gate
-    return np.where(gate <= 1.0, cost, _INFEASIBLE)
+def size_difference(track_heights_px: np.ndarray, heights_px: np.ndarray) -> np.ndarray:
+    """[T, D] |ln(height / track height)| of detection box heights [D] against the tracks' expected ones [T] (px)."""
+    track_heights_px = np.maximum(np.asarray(track_heights_px, dtype=np.float64), 1e-9)
+    heights_px = np.maximum(np.asarray(heights_px, dtype=np.float64), 1e-9)
+    difference: np.ndarray = np.abs(np.log(heights_px[None, :] / track_heights_px[:, None]))
+    return difference
+
+
+def association_cost(
+    iou: np.ndarray, similarity: np.ndarray, gate: np.ndarray, size: np.ndarray,
+    weights: tuple[float, float, float, float], max_cost: float,
+) -> np.ndarray:  # fmt: skip
+    """[T, D] cost from IoU, layout similarity, normalised gate distance and normalised size difference (each
+    [T, D]) and the weights (box, layout, 3D, size; any scale): their weighted mean; pairs outside the gate
+    (gate > 1) or costing more than max_cost get INFEASIBLE."""
+    box_w, layout_w, gate_w, size_w = weights
+    terms = box_w * (1.0 - iou) + layout_w * (1.0 - similarity) + gate_w * np.minimum(gate, 1.0)
+    cost = (terms + size_w * np.minimum(size, 1.0)) / sum(weights)
+    return np.where((gate <= 1.0) & (cost <= max_cost), cost, INFEASIBLE)
 
 
 def assign(cost: np.ndarray) -> list[tuple[int, int]]:
@@ -54,4 +78,4 @@ def assign(cost: np.ndarray) -> list[tuple[int, int]]:
     if cost.size == 0:
         return []
     rows, cols = linear_sum_assignment(cost)
-    return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if cost[r, c] < _INFEASIBLE]
+    return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if cost[r, c] < INFEASIBLE]

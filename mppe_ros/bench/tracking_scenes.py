@@ -3,10 +3,11 @@
 People walk on a floor plane along piecewise-linear waypoints (t_s, x_m, z_m) in the camera optical frame (m, x
 right, y down, z forward; the camera 1.3 m above the floor, level), with a MuCo-21 skeleton that swings its
 limbs as they walk. Each frame, every person in view is projected through a pinhole camera into a PersonPose
-as the pipeline would give it: 2D joints with Gaussian noise (px), root depth with noise proportional to depth
-(RootNet), root-relative depths with noise (PoseNet), a box with noise; some are missed (at random, or hidden
-behind a nearer person: > 60 % of the box covered; these are not in the truth either), partly hidden ones (30-60 %)
-score low, and false positives appear at random places.
+as the pipeline would give it (see NoiseModel for the sizes): 2D joints with Gaussian noise (px); a root depth
+error proportional to depth (RootNet) made of a per-person bias that drifts slowly plus a small per-frame part;
+root-relative depths with noise (PoseNet); a box with noise; some are missed (at random, or hidden behind a nearer
+person: > 60 % of the box covered; these are not in the truth either), partly hidden ones (30-60 %) score low
+with twice the 2D noise, and false positives appear at random places.
 """
 
 from __future__ import annotations
@@ -36,15 +37,48 @@ _SWING_M = np.array([0, 0, 0, -0.08, -0.15, 0, 0.08, 0.15, 0, 0.12, 0.25, 0, -0.
 
 @dataclass(frozen=True)
 class NoiseModel:
-    """Detection noise: joint_px (px std), depth_fraction (root depth std / depth), relative_depth_m (m std),
-    box_px (px std per box coordinate), miss_probability, false_positives_per_frame (mean, Poisson)."""
+    """Detection noise, of the sizes the pipeline shows.
+
+    Root depth: measured = true * (1 + bias + e). RootNet's error is mostly the same for the same person from one
+    frame to the next (its depth comes from the box size against a 2 m x 2 m prior, so a person's height, build and
+    pose set it), so `bias` is a per-person AR(1) (Ornstein-Uhlenbeck) process with correlation time
+    depth_bias_time_s (correlation exp(-dt / time) between samples dt apart) and a stationary std such that the total
+    std is depth_fraction: sqrt(depth_fraction^2 - depth_frame_fraction^2); `e` is independent per frame, std
+    depth_frame_fraction. depth_frame_fraction = depth_fraction is the older, harsher i.i.d. model (IID_DEPTH).
+
+    Attributes:
+        joint_px: std of each 2D joint coordinate, px (twice that for partly hidden persons).
+        depth_fraction: total std of the root depth error / depth.
+        depth_frame_fraction: std of its independent per-frame part / depth (<= depth_fraction).
+        depth_bias_time_s: correlation time of the per-person bias, s.
+        relative_depth_m: std of each root-relative joint depth, m (PoseNet).
+        box_px: std of each box coordinate, px.
+        miss_probability: chance that a visible person is not detected in a frame.
+        false_positives_per_frame: mean count of false detections per frame (Poisson), scoring 0.1-0.6.
+    """
 
     joint_px: float = 2.0
     depth_fraction: float = 0.10
+    depth_frame_fraction: float = 0.03
+    depth_bias_time_s: float = 2.0
     relative_depth_m: float = 0.03
     box_px: float = 3.0
     miss_probability: float = 0.05
     false_positives_per_frame: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.depth_frame_fraction <= self.depth_fraction:
+            raise ValueError(f"depth_frame_fraction must be in [0, depth_fraction], got {self.depth_frame_fraction}")
+
+    @property
+    def depth_bias_fraction(self) -> float:
+        """Stationary std of the per-person bias / depth."""
+        return float(np.sqrt(self.depth_fraction**2 - self.depth_frame_fraction**2))
+
+
+CORRELATED_DEPTH = NoiseModel()  # the realistic model: 9.5 % per-person bias (2 s correlation) + 3 % per frame
+IID_DEPTH = NoiseModel(depth_frame_fraction=0.10)  # the harsher one: all 10 % drawn afresh every frame
+NOISE_MODELS = {"correlated_depth": CORRELATED_DEPTH, "iid_depth": IID_DEPTH}
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,10 +160,11 @@ def _covered_fraction(box_xywh_px: np.ndarray, other_xywh_px: np.ndarray) -> flo
 
 
 def _measure(joints_m: np.ndarray, box_px: np.ndarray, score: float, noise: NoiseModel, joint_px: float,
-             rng: np.random.Generator) -> PersonPose:  # fmt: skip
+             depth_error: float, rng: np.random.Generator) -> PersonPose:  # fmt: skip
+    """A PersonPose of true joints [J, 3] m and box [4] px, its root depth off by `depth_error` x depth."""
     root = MUCO_21.root_index
     joints_px = CAMERA.camera_to_pixels(joints_m) + rng.normal(0.0, joint_px, (len(joints_m), 2))
-    root_depth_m = joints_m[root, 2] * (1.0 + rng.normal(0.0, noise.depth_fraction))
+    root_depth_m = joints_m[root, 2] * (1.0 + depth_error)
     depth_m = root_depth_m + joints_m[:, 2] - joints_m[root, 2] + rng.normal(0.0, noise.relative_depth_m, len(joints_m))
     depth_m[root] = root_depth_m
     joints_cam = CAMERA.pixels_to_camera(joints_px, depth_m)
@@ -140,9 +175,30 @@ def _measure(joints_m: np.ndarray, box_px: np.ndarray, score: float, noise: Nois
                       joint_confidence=np.ones(len(joints_m)))  # fmt: skip
 
 
-def detect(scene: Scene, stamp_s: float, noise: NoiseModel, rng: np.random.Generator):
+def depth_biases(scene: Scene, noise: NoiseModel, rng: np.random.Generator) -> dict[int, np.ndarray]:
+    """{person id: [F] its root depth bias (fraction of depth) at each of the scene's F stamps}: NoiseModel's AR(1),
+    exact for any time step (b_k = c b_(k-1) + sqrt(1 - c^2) s n_k, c = exp(-dt / time), n_k ~ N(0, 1)), started
+    from its stationary distribution N(0, s^2), s = depth_bias_fraction."""
+    std = noise.depth_bias_fraction
+    keep = np.exp(-np.diff(scene.stamps_s) / noise.depth_bias_time_s)
+    biases = {}
+    for walker in scene.walkers:
+        steps = rng.normal(0.0, 1.0, len(scene.stamps_s))
+        bias = np.empty(len(scene.stamps_s))
+        bias[0] = std * steps[0]
+        for k, c in enumerate(keep, start=1):
+            bias[k] = c * bias[k - 1] + np.sqrt(1.0 - c * c) * std * steps[k]
+        biases[walker.person_id] = bias
+    return biases
+
+
+def detect(scene: Scene, stamp_s: float, noise: NoiseModel, rng: np.random.Generator,
+           depth_bias: dict[int, float] | None = None):  # fmt: skip
     """The frame's detections (a PoseResult), for each the id of the person it shows (-1: a false positive),
-    and the truth of the people visible (in view, not hidden): {person id: (joints [J, 3] m, box [4] px)}."""
+    and the truth of the people visible (in view, not hidden): {person id: (joints [J, 3] m, box [4] px)}.
+
+    depth_bias: {person id: this frame's root depth bias (fraction of depth)}, from depth_biases (None: no bias).
+    """
     truth = truth_at(scene, stamp_s)
     ids = sorted(truth, key=lambda i: truth[i][0][MUCO_21.root_index, 2])  # nearest first
     persons, sources, visible = [], [], {}
@@ -156,16 +212,25 @@ def detect(scene: Scene, stamp_s: float, noise: NoiseModel, rng: np.random.Gener
             continue
         hidden = covered > 0.3
         score = rng.uniform(0.2, 0.45) if hidden else rng.uniform(0.6, 0.99)
-        persons.append(_measure(joints, box, score, noise, noise.joint_px * (2 if hidden else 1), rng))
+        depth_error = (depth_bias or {}).get(person_id, 0.0) + rng.normal(0.0, noise.depth_frame_fraction)
+        persons.append(_measure(joints, box, score, noise, noise.joint_px * (2 if hidden else 1), depth_error, rng))
         sources.append(person_id)
     for _ in range(rng.poisson(noise.false_positives_per_frame)):
         depth_m = rng.uniform(2.0, 8.0)
         fake = Walker(-1, np.array([(0.0, rng.uniform(-0.4, 0.4) * depth_m, depth_m), (1.0, 0.0, depth_m)]))
         joints = fake.joints_m(0.0)[0]
         persons.append(_measure(joints, truth_box_xywh_px(CAMERA.camera_to_pixels(joints)), rng.uniform(0.1, 0.6),
-                                noise, noise.joint_px, rng))  # fmt: skip
+                                noise, noise.joint_px, rng.normal(0.0, noise.depth_fraction), rng))  # fmt: skip
         sources.append(-1)
     return PoseResult(joint_set=MUCO_21, camera=CAMERA, persons=persons), sources, visible
+
+
+def frames(scene: Scene, noise: NoiseModel, rng: np.random.Generator):
+    """Each frame of the scene in turn: (stamp s, then detect()'s three values), the depth biases drawn first."""
+    biases = depth_biases(scene, noise, rng)
+    for k, stamp_s in enumerate(scene.stamps_s):
+        bias = {person_id: float(series[k]) for person_id, series in biases.items()}
+        yield (float(stamp_s), *detect(scene, float(stamp_s), noise, rng, bias))
 
 
 def _walk(rng: np.random.Generator, start_xz: np.ndarray, targets_xz: list, start_s: float = 0.0) -> np.ndarray:

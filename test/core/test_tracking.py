@@ -107,7 +107,8 @@ def test_re_entry_near_the_prediction_keeps_the_id_and_far_from_it_does_not():
 def test_gate_is_loose_along_the_ray_and_tight_across_it():
     along, across = [], []
     for offset, out in (((0, 0, 1.2), along), ((1.2, 0, 0), across)):  # 1.2 m deeper vs 1.2 m sideways, at 5 m
-        tracker = Tracker(TrackerSettings(min_hits=1, iou_weight=0.0))
+        gate_only = {"iou_weight": 0.0, "layout_weight": 0.0, "size_weight": 0.0, "max_cost": 1.0}
+        tracker = Tracker(TrackerSettings(min_hits=1, **gate_only))
         for k in range(5):
             tracker.update(frame(person((0, 0.3, 5.0))), k * DT_S)
         out.extend(t.track_id for t in tracker.update(frame(person(np.add((0, 0.3, 5.0), offset))), 5 * DT_S))
@@ -174,3 +175,47 @@ def test_time_going_back_is_rejected_until_reset():
         tracker.update(frame(), 9.0)
     tracker.reset()
     assert tracker.update(frame(person((0, 0.3, 4))), 9.0)[0].track_id == 2
+
+
+def test_a_person_who_turns_back_while_unseen_is_re_found():
+    tracker = Tracker()  # max_age_s 2.5
+    for k in range(30):  # walks right at 1.2 m/s, 4 m away, then out of view (or behind something) for 2 s
+        (t,) = tracker.update(frame(person((-1.0 + 1.2 * k * DT_S, 0.3, 4.0))), k * DT_S)
+    exit_x, back_s = -1.0 + 1.2 * 29 * DT_S, 29 * DT_S + 2.0
+    for k in range(10):  # comes back walking left from 0.3 m beyond where it was last seen
+        (back,) = tracker.update(frame(person((exit_x + 0.3 - 1.2 * k * DT_S, 0.3, 4.0))), back_s + k * DT_S)
+        assert back.track_id == t.track_id and back.is_confirmed
+    assert back.velocity_cam_mps[0] < -0.3  # and its velocity follows the turn
+
+
+def test_a_nearer_person_where_a_lost_track_is_predicted_starts_its_own_track():
+    tracker = Tracker()
+    for k in range(20):  # stands 5 m away, then is hidden for 0.5 s
+        (far,) = tracker.update(frame(person((0.5, 0.3, 5.0))), k * DT_S)
+    t_s = 19 * DT_S + 0.5
+    (near,) = tracker.update(frame(person((0.35, 0.3, 3.5))), t_s)  # someone else, on nearly the same ray
+    assert near.track_id != far.track_id  # its box is 1.4 times as tall: not the lost person
+    (again,) = tracker.update(frame(person((0.5, 0.3, 5.0))), t_s + DT_S)
+    assert again.track_id == far.track_id
+
+
+def test_the_same_walk_at_another_frame_rate_and_with_dropped_frames_gives_the_same_velocity():
+    rng = np.random.default_rng(5)
+    velocities = []
+    for stamps in (np.arange(0.0, 4.0, 1 / 15), np.sort(rng.choice(np.arange(0.0, 4.0, 1 / 30), 60, replace=False))):
+        tracker = Tracker()
+        for t_s in stamps:
+            (t,) = tracker.update(frame(person((-1.0 + 0.9 * t_s, 0.3, 4.0 - 0.4 * t_s))), t_s)
+        velocities.append(t.velocity_cam_mps)
+        assert t.age_s == pytest.approx(stamps[-1] - stamps[0])
+    np.testing.assert_allclose(velocities, [[0.9, 0.0, -0.4]] * 2, atol=0.05)
+
+
+def test_tracked_holds_the_last_update_and_its_pose_confidence():
+    tracker = Tracker(TrackerSettings(min_hits=1))
+    assert tracker.tracked == ()
+    tracked = tracker.update(frame(person((0, 0.3, 4)), person((1.5, 0.3, 5))), 0.0)
+    assert tracker.tracked == tuple(tracked) and [t.track_id for t in tracked] == [1, 2]
+    assert tracked[0].pose_confidence == 1.0
+    tracker.reset()
+    assert tracker.tracked == ()

@@ -1,11 +1,18 @@
-"""mppe_ros.tracking_association: IoU, the ray-aligned gate, the cost and the optimal assignment."""
+"""mppe_ros.tracking_association: IoU, joint layout, size, the weighted cost with its gates and the assignment."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mppe_ros.tracking_association import assign, association_cost, box_iou, gate_distance
+from mppe_ros.tracking_association import (
+    INFEASIBLE,
+    assign,
+    association_cost,
+    box_iou,
+    layout_similarity,
+    size_difference,
+)
 
 
 def test_box_iou():
@@ -15,18 +22,40 @@ def test_box_iou():
     assert box_iou(np.zeros((0, 4)), b).shape == (0, 4)
 
 
-def test_gate_is_normalised_along_the_ray_and_across_it():
-    predicted = np.array([[0.0, 0.0, 5.0]])
-    measured = np.array([[0.0, 0.0, 6.0], [0.2, 0.0, 5.0], [0.0, 0.0, 5.0]])
-    distances = gate_distance(predicted, np.array([2.0]), np.array([0.4]), measured)
-    np.testing.assert_allclose(distances, [[0.5, 0.5, 0.0]], atol=1e-12)
+def test_layout_similarity_ignores_position_and_sees_scale():
+    rng = np.random.default_rng(0)
+    layout = rng.uniform(-50.0, 50.0, (21, 2))
+    layout[14] = 0.0  # the root
+    track = (layout + (300.0, 200.0))[None]
+    moved = layout + (420.0, 260.0)  # the same layout elsewhere in the image
+    farther = 0.7 * layout + (300.0, 200.0)  # the same pose 1 / 0.7 times as far away
+    similarity = layout_similarity(track, np.array([100.0]), np.stack([moved, farther]), root_index=14, sigma=0.1)
+    assert similarity[0, 0] == pytest.approx(1.0)
+    assert similarity[0, 1] < 0.7
+    one_joint_off = moved.copy()
+    one_joint_off[3] += (10.0, 0.0)  # sigma * scale = 10 px away: exp(-1/2)
+    expected = (20 + np.exp(-0.5)) / 21
+    assert layout_similarity(track, np.array([100.0]), one_joint_off[None], 14, 0.1)[0, 0] == pytest.approx(expected)
 
 
-def test_cost_marks_pairs_outside_the_gate_and_assign_leaves_them_out():
-    iou = np.array([[0.9, 0.0], [0.0, 0.8]])
-    gate = np.array([[0.1, 2.0], [3.0, 1.5]])
-    cost = association_cost(iou, gate, iou_weight=0.5)
-    assert cost[0, 0] == pytest.approx(0.5 * 0.1 + 0.5 * 0.1)
-    assert assign(cost) == [(0, 0)]  # track 1 has no feasible detection
+def test_size_difference_is_the_absolute_log_ratio():
+    np.testing.assert_allclose(size_difference(np.array([100.0, 200.0]), np.array([100.0, 50.0])),
+                               [[0.0, np.log(2.0)], [np.log(2.0), np.log(4.0)]])  # fmt: skip
+
+
+def test_cost_is_the_weighted_mean_and_both_gates_mark_infeasible_pairs():
+    iou, similarity = np.array([[0.9, 0.0, 0.5]]), np.array([[0.8, 0.2, 0.5]])
+    gate, size = np.array([[0.5, 0.2, 1.5]]), np.array([[0.0, 3.0, 0.0]])
+    cost = association_cost(iou, similarity, gate, size, (1.0, 1.0, 2.0, 0.0), max_cost=0.7)
+    assert cost[0, 0] == pytest.approx((0.1 + 0.2 + 2 * 0.5) / 4.0)
+    assert cost[0, 1] == pytest.approx((1.0 + 0.8 + 2 * 0.2) / 4.0)
+    assert cost[0, 2] == INFEASIBLE  # outside the 3D gate
+    sized = association_cost(iou, similarity, gate, size, (1.0, 1.0, 2.0, 4.0), max_cost=0.6)
+    assert sized[0, 0] == pytest.approx((0.1 + 0.2 + 2 * 0.5) / 8.0)
+    assert sized[0, 1] == INFEASIBLE  # (2.2 + 4 * 1) / 8 > max_cost: the size term saturates at 1
+
+
+def test_assign_is_optimal_and_leaves_infeasible_pairs_out():
+    assert assign(np.array([[0.2, INFEASIBLE], [INFEASIBLE, INFEASIBLE]])) == [(0, 0)]
     assert assign(np.zeros((0, 3))) == []
     assert assign(np.array([[0.2, 0.1], [0.1, 0.9]])) == [(0, 1), (1, 0)]  # optimal, not greedy
