@@ -180,10 +180,14 @@ class FrameHandler:
             self.log.warning(
                 "frame_id", "the image header has an empty frame_id: outputs copy it, RViz cannot place them", once=True
             )
-        boxes, scores = self.boxes_for(image_msg)
-        result = self.pipeline(image, camera, boxes_xywh=boxes, scores=scores, detection=cfg.detection)
         header, people = image_msg.header, self.people
-        tracks = people.update(result, header) if people is not None else None
+        boxes, scores = self.boxes_for(image_msg)
+        if people is not None and self.boxes is None and self.has_detector():
+            plan = people.plan(header, (image.shape[1], image.shape[0]), cfg.schedule)
+            if not plan.detect:  # crop where the confirmed tracks are; they meet the tracks again in the association
+                boxes, scores = plan.boxes_xywh_px, None
+        result = self.pipeline(image, camera, boxes_xywh=boxes, scores=scores, detection=cfg.detection)
+        tracks = people.update(result, header, cfg.tracking) if people is not None else None
         poses = result_to_msg(result, header, tracks)
         markers = None
         if cfg.node.publish_markers and self.publisher.markers_wanted():

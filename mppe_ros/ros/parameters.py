@@ -24,7 +24,7 @@ from typing import Any
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
 from mppe_ros.settings import DetectionSettings, ModelSettings, check_settings, check_value, setting, setting_fields
-from mppe_ros.tracking_settings import TrackerSettings
+from mppe_ros.tracking_settings import DetectionScheduleSettings, TrackerSettings
 
 Value = bool | int | float | str
 NODE_NAME = "mppe_node"
@@ -165,6 +165,7 @@ class NodeConfig:
     detection: DetectionSettings = DetectionSettings()
     node: NodeSettings = NodeSettings()
     tracking: TrackerSettings = TrackerSettings()
+    schedule: DetectionScheduleSettings = DetectionScheduleSettings()
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> NodeConfig:
@@ -178,14 +179,16 @@ class NodeConfig:
             raise ValueError(f"unknown parameters {unknown}; known: {sorted(PARAMETERS_BY_NAME)}")
         groups: dict[str, dict[str, Any]] = {}
         for name, value in changes.items():
-            groups.setdefault(PARAMETERS_BY_NAME[name].group, {})[name] = value
+            spec = PARAMETERS_BY_NAME[name]
+            groups.setdefault(spec.group, {})[spec.field.name] = value
         return dataclasses.replace(
             self, **{group: dataclasses.replace(getattr(self, group), **values) for group, values in groups.items()}
         )
 
     def value(self, name: str) -> Value:
         """The value of parameter `name`."""
-        value: Value = getattr(getattr(self, PARAMETERS_BY_NAME[name].group), name)
+        spec = PARAMETERS_BY_NAME[name]
+        value: Value = getattr(getattr(self, spec.group), spec.field.name)
         return value
 
 
@@ -194,7 +197,7 @@ class ParameterSpec:
     """One parameter, derived from a settings field (see PARAMETERS).
 
     Attributes:
-        name: parameter name (the settings field and the YAML key).
+        name: parameter name (the YAML key): the settings field's name (see parameter_name).
         group: the NodeConfig field holding it ("model", "detection" or "node").
         field: the settings field (default, metadata: doc, range, choices, pattern, run_time).
     """
@@ -246,9 +249,17 @@ class ParameterSpec:
         return check_value(self.field, value)[1]
 
 
+def parameter_name(group: str, field_name: str) -> str:
+    """The parameter name of a settings field: the field name, with `track_` before the tracker's own settings
+    (`track_min_hits`, `track_max_age_s`; its smoothing_* fields keep their names)."""
+    if group == "tracking" and not field_name.startswith("smoothing"):
+        return f"track_{field_name}"
+    return field_name
+
+
 def _parameters() -> tuple[ParameterSpec, ...]:
     specs = tuple(
-        ParameterSpec(field.name, group.name, field)
+        ParameterSpec(parameter_name(group.name, field.name), group.name, field)
         for group in dataclasses.fields(NodeConfig)
         for field in setting_fields(group.type if isinstance(group.type, type) else type(group.default))
     )

@@ -1,7 +1,9 @@
-"""People over time in the node: the tracker, the markers' root trails and the REP-155 bodies (one activation).
+"""People over time in the node: the tracker, the detector schedule, the root trails, the REP-155 bodies.
 
-Time is the image header stamp (s), never the wall clock: skipped frames and a variable rate do not age a
-track faster. With tracking off the node publishes each frame's persons as they are (id = index).
+One People per activation. Time is the image header stamp (s), never the wall clock: skipped frames and a
+variable rate do not age a track faster. Per frame, `plan` says whether the detector runs or the confirmed
+tracks give the crop boxes (mppe_ros.detection_schedule); the result goes to `update`. With tracking off the
+node publishes each frame's persons as they are (id = index) and the detector runs on every frame.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any
 import numpy as np
 from std_msgs.msg import Header
 
+from mppe_ros.detection_schedule import DetectionPlan, DetectionSchedule
 from mppe_ros.tracking import TrackedPerson, Tracker
-from mppe_ros.tracking_settings import TrackerSettings
+from mppe_ros.tracking_settings import DetectionScheduleSettings, TrackerSettings
 
 
 def stamp_seconds(header: Header) -> float:
@@ -41,7 +44,7 @@ class RootTrails:
 
 
 class People:
-    """One activation's tracker, trails and (optional) REP-155 body publisher.
+    """One activation's tracker, detector schedule, trails and (optional) REP-155 body publisher.
 
     Args:
         settings: the tracker's settings.
@@ -50,12 +53,32 @@ class People:
 
     def __init__(self, settings: TrackerSettings, bodies: Any = None) -> None:
         self.tracker = Tracker(settings)
+        self.schedule = DetectionSchedule()
         self.trails = RootTrails()
         self.bodies = bodies
         self.confirmed = 0  # confirmed tracks measured in the last frame (for /diagnostics)
+        self.detector_runs = 0  # frames the detector ran on
+        self.track_crops = 0  # frames cropped where the confirmed tracks are, without the detector
 
-    def update(self, result: Any, header: Header) -> list[TrackedPerson]:
-        """Tracks measured in this frame (tentative ones included, is_confirmed says which), by track id."""
+    def plan(
+        self, header: Header, image_size_px: tuple[int, int], settings: DetectionScheduleSettings
+    ) -> DetectionPlan:
+        """Whether this frame runs the detector, or the confirmed tracks' crop boxes (settings read per frame)."""
+        self.schedule.settings = settings
+        plan = self.schedule.plan(stamp_seconds(header), self.tracker, image_size_px)
+        if plan.detect:
+            self.detector_runs += 1
+        else:
+            self.track_crops += 1
+        return plan
+
+    def update(self, result: Any, header: Header, settings: TrackerSettings) -> list[TrackedPerson]:
+        """Tracks measured in this frame (tentative ones included, is_confirmed says which), by track id.
+
+        The run-time settings (association, track life, smoothing) apply from this frame on; the Kalman
+        filters' noise settings apply to tracks born after a change.
+        """
+        self.tracker.settings = settings
         tracks = self.tracker.update(result, stamp_seconds(header))
         self.confirmed = sum(track.is_confirmed for track in tracks)
         return tracks

@@ -26,7 +26,8 @@ from mppe_ros.msg import PersonPose3DArray
 
 context, pipeline = ros_harness.context, ros_harness.pipeline  # fixtures
 REPO = REPO_ROOT
-STOP_WITHIN_S = 8.0  # SHUTDOWN_WAIT_S (2 s) for a frame in flight, plus the exit: 1.6-1.8 s idle alone, 5.3 s with 3 suites on 2 cores
+# SHUTDOWN_WAIT_S (2 s) for a frame in flight, plus the exit: 1.6-1.8 s idle alone, 5.3 s with 3 suites on 2 cores
+STOP_WITHIN_S = 8.0
 
 
 class NodeProcess:

@@ -17,9 +17,11 @@ from mppe_ros.ros.parameters import (
     NodeSettings,
     declare_node_parameters,
     markdown_table,
+    parameter_name,
     yaml_text,
 )
 from mppe_ros.settings import DetectionSettings, ModelSettings
+from mppe_ros.tracking_settings import DetectionScheduleSettings, TrackerSettings
 
 REPO = REPO_ROOT
 
@@ -36,10 +38,25 @@ def test_table_imports_neither_torch_nor_the_pipeline():
 
 
 def test_table_is_generated_from_the_settings_types():
-    groups = {"model": ModelSettings, "detection": DetectionSettings, "node": NodeSettings}
+    groups = {
+        "model": ModelSettings,
+        "detection": DetectionSettings,
+        "node": NodeSettings,
+        "tracking": TrackerSettings,
+        "schedule": DetectionScheduleSettings,
+    }
     assert [field.name for field in dataclasses.fields(NodeConfig)] == list(groups)
-    expected = [(field.name, group) for group, kind in groups.items() for field in dataclasses.fields(kind)]
+    expected = [
+        (parameter_name(group, field.name), group)
+        for group, kind in groups.items()
+        for field in dataclasses.fields(kind)
+    ]
     assert [(spec.name, spec.group) for spec in PARAMETERS] == expected
+    assert PARAMETERS_BY_NAME["track_min_hits"].field.name == "min_hits"
+    assert PARAMETERS_BY_NAME["smoothing_beta"].group == "tracking"
+    config = NodeConfig().replace(track_max_age_s=4.0, detection_interval_s=0.5)
+    assert config.tracking.max_age_s == 4.0 and config.value("track_max_age_s") == 4.0
+    assert config.schedule.detection_interval_s == 0.5
     for spec in PARAMETERS:
         assert NodeConfig().value(spec.name) == spec.default, spec.name
     # The library's own types are the ones the node holds and passes on (no copies by matching names).
