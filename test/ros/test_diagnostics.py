@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 import rclpy
+import ros_harness
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import Image
@@ -22,6 +23,8 @@ from mppe_ros.ros.frames import FrameHandler, FramePublisher, FrameTiming, Frame
 from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.parameters import NodeConfig, NodeSettings
 from mppe_ros.testing import messages
+
+context = ros_harness.context  # fixture: a fresh rclpy context per test
 
 T0_S = 1_700_000_000.25  # ROS time of the reset, s
 SETTINGS = NodeSettings(
@@ -263,16 +266,6 @@ def test_frame_timings_keep_the_newest_and_count_all():
     recorded, recent = timings.since(1)
     assert recorded == 5 and [t.processing_s for t in recent] == [2.0, 3.0, 4.0]  # 4 new, 3 kept
     assert timings.since(4) == (5, [FrameTiming(4.0, 0.0)]) and timings.since(5) == (5, [])
-
-
-@pytest.fixture
-def context():
-    ctx = rclpy.Context()
-    rclpy.init(context=ctx)
-    try:
-        yield ctx
-    finally:
-        rclpy.shutdown(context=ctx)
 
 
 def test_frame_handler_records_stamp_to_publication_latency_on_the_node_clock(context):

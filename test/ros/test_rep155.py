@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 import rclpy
+import ros_harness
 from helpers_body import FACING_CAMERA, MID_HIP_M, quaternion_to_rotation, standing_joints, yaw
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile
@@ -21,6 +22,8 @@ from mppe_ros.camera import PinholeCamera
 from mppe_ros.joint_sets import H36M_18, MUCO_21, JointSet
 from mppe_ros.results import PersonPose
 from mppe_ros.tracking import TrackedPerson
+
+context = ros_harness.context  # fixture: a fresh rclpy context per test
 
 pytestmark = requires("hri_msgs", "tf2_msgs")
 
@@ -63,16 +66,6 @@ def track(
 def frame_image() -> np.ndarray:
     v, u = np.mgrid[0:HEIGHT, 0:WIDTH]
     return np.stack([u % 256, v % 256, (u * 7 + v * 3) % 256], axis=2).astype(np.uint8)
-
-
-@pytest.fixture
-def context():
-    ctx = rclpy.Context()
-    rclpy.init(context=ctx)
-    try:
-        yield ctx
-    finally:
-        rclpy.shutdown(context=ctx)
 
 
 class Graph:
