@@ -35,6 +35,9 @@ from sensor_msgs.msg import CameraInfo, Image
 from mppe_ros.msg import PersonPose3DArray
 
 LAUNCH_FILE = REPO_ROOT / "launch" / "mppe.launch.py"
+# A DDS domain of this module's own: every launch starts a node named /mppe_node, and a /mppe_node another test of
+# the run left in the shared domain would receive this module's lifecycle and parameter requests.
+DOMAIN_ID = (int(os.environ["ROS_DOMAIN_ID"]) + 113) % 232 or 1
 READY_WITHIN_S = 120.0  # imports and model loading on 2 loaded cores (about 20 to 40 s)
 FAILS_WITHIN_S = 90.0  # `cannot start` comes after the imports
 STOP_WITHIN_S = 20.0  # the node stops within 5 s; launch's own escalation takes up to 10 s more
@@ -66,7 +69,12 @@ class RosLaunch:
 
     def __init__(self, arguments: list[str], env: dict[str, str] | None = None) -> None:
         command = [ros2_command(), "launch", str(LAUNCH_FILE), *arguments]
-        environment = {**tools_env(child_env()), "RCUTILS_LOGGING_BUFFERED_STREAM": "0", "PYTHONUNBUFFERED": "1"}
+        environment = {
+            **tools_env(child_env()),
+            "RCUTILS_LOGGING_BUFFERED_STREAM": "0",
+            "PYTHONUNBUFFERED": "1",
+            "ROS_DOMAIN_ID": str(DOMAIN_ID),
+        }
         self.process = subprocess.Popen(
             command,
             cwd=REPO_ROOT,
@@ -168,7 +176,7 @@ class Probe:
 
     def __init__(self) -> None:
         self.context = rclpy.Context()
-        rclpy.init(context=self.context)
+        rclpy.init(context=self.context, domain_id=DOMAIN_ID)
         self.node = rclpy.create_node("launch_file_probe", context=self.context)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)

@@ -54,7 +54,9 @@ def test_compressed_images_are_decoded_paired_and_bad_payloads_counted(context, 
             else:
                 bad_before = index // 2
                 assert harness.spin_until(lambda b=bad_before: mppe.stats.bad_image == b + 1, 30), (index, mppe.stats)
-        assert mppe.stats.bad_image == 2 and mppe.stats.frames_processed == 3 and mppe.worker_alive
+        # frames_processed is counted just after the publication the loop waited for
+        assert harness.spin_until(lambda: mppe.stats.frames_processed == 3, 10), mppe.stats
+        assert mppe.stats.bad_image == 2 and mppe.worker_alive
     finally:
         harness.close()
         mppe.destroy_node()
