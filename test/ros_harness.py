@@ -156,7 +156,9 @@ def context():
         rclpy.shutdown(context=ctx)
 
 
-def start(context, pipeline, boxes=BOXES, markers=True, rosout=False, reliable=False, **parameters):
+def start(
+    context, pipeline, boxes=BOXES, markers=True, rosout=False, reliable=False, node_name="mppe_node", **parameters
+):
     """An MppeNode with injected pipeline/boxes and parameter overrides, plus a Harness around it.
 
     reliable=True: reliable publishers and subscription (input_reliability), so every frame arrives.
@@ -168,5 +170,5 @@ def start(context, pipeline, boxes=BOXES, markers=True, rosout=False, reliable=F
     if reliable:
         parameters = {"input_reliability": "reliable", "input_depth": 100, **parameters}
     overrides = [Parameter(name, value=value) for name, value in parameters.items()]
-    mppe = MppeNode(pipeline=pipeline, boxes=boxes, context=context, parameter_overrides=overrides)
+    mppe = MppeNode(pipeline=pipeline, boxes=boxes, context=context, parameter_overrides=overrides, node_name=node_name)
     return mppe, Harness(context, mppe, markers=markers, rosout=rosout, reliable=reliable)
