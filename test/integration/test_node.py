@@ -142,28 +142,22 @@ def test_reliable_input_parameter_and_exact_sync(context, pipeline):
         mppe.destroy_node()
 
 
-@ros_tools.requires("message_filters")
+SYNC_BACKENDS = [
+    pytest.param(
+        "message_filters", "message_filters", marks=ros_tools.requires("message_filters"), id="message_filters"
+    ),
+    pytest.param("builtin", "mppe_ros.ros.sync", id="builtin"),  # installs without message_filters: every machine
+]
+
+
+@pytest.mark.parametrize(("sync_backend", "backend_name"), SYNC_BACKENDS)
 @pytest.mark.parametrize("sync_mode", ["approximate", "exact"])
-def test_the_real_message_filters_pair_the_inputs(context, pipeline, sync_mode):
-    mppe, harness = start(context, pipeline, boxes=BOXES[:1], markers=False, sync_mode=sync_mode)
+def test_each_synchronizer_pairs_the_inputs(context, pipeline, sync_mode, sync_backend, backend_name):
+    parameters = {"sync_mode": sync_mode, "sync_backend": sync_backend}
+    mppe, harness = start(context, pipeline, boxes=BOXES[:1], markers=False, **parameters)
     try:
-        assert mppe.sync_backend == "message_filters"
+        assert mppe.sync_backend == backend_name
         header = stamp_header(40)
-        assert len(harness.exchange(image_msg(header), camera_info(header)).persons) == 1
-    finally:
-        harness.close()
-        mppe.destroy_node()
-
-
-@pytest.mark.parametrize("sync_mode", ["approximate", "exact"])
-def test_the_builtin_synchronizer_pairs_the_inputs(context, pipeline, sync_mode):
-    """sync_backend builtin: the path of installs without message_filters, tested on every machine."""
-    mppe, harness = start(
-        context, pipeline, boxes=BOXES[:1], markers=False, sync_mode=sync_mode, sync_backend="builtin"
-    )
-    try:
-        assert mppe.sync_backend == "mppe_ros.ros.sync"
-        header = stamp_header(41)
         assert len(harness.exchange(image_msg(header), camera_info(header)).persons) == 1
     finally:
         harness.close()
