@@ -132,6 +132,7 @@ class MppeNode(LifecycleNode):
         self._worker_stopped = self.create_guard_condition(self._raise_worker_stopped)
         self._finalized = self.create_guard_condition(self._raise_finalized)
         self._diagnostics: DiagnosticsReporter | None = None  # from configure (it names the device) to cleanup
+        self._precision = ""  # the configured pipeline's resolved precision (for /diagnostics)
         self._timings = FrameTimings()  # the latest activation's frame timings
         self.diagnostics_publisher = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
         if self.config.node.diagnostics_period_s > 0:
@@ -160,9 +161,9 @@ class MppeNode(LifecycleNode):
             PersonPose3DArray, POSES_TOPIC, QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         )
         self.markers_publisher = self.create_lifecycle_publisher(MarkerArray, MARKERS_TOPIC, 10)
-        device, precision = self._device_and_precision()
+        device, self._precision = self._device_and_precision()
         self._diagnostics = DiagnosticsReporter(self.get_fully_qualified_name(), device)
-        self.get_logger().info(f"configured: {type(self.pipeline).__name__} on {device} ({precision})")
+        self.get_logger().info(f"configured: {type(self.pipeline).__name__} on {device} ({self._precision})")
         return super().on_configure(state)
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -339,7 +340,6 @@ class MppeNode(LifecycleNode):
         """The /diagnostics status (every diagnostics_period_s once configured; see mppe_ros.ros.diagnostics)."""
         if self._diagnostics is None:
             return
-        _, precision = self._device_and_precision()
         report = self._diagnostics.report(
             self.stats,
             self._timings,
@@ -347,7 +347,7 @@ class MppeNode(LifecycleNode):
             self._ros_time_s(),
             worker_alive=self._active is None or self.worker_alive,
             tracks=self._active.people.confirmed if self._active is not None and self._active.people else 0,
-            precision=precision,
+            precision=self._precision,
             active=self._active is not None,
         )
         self.diagnostics_publisher.publish(report)

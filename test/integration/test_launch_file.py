@@ -337,6 +337,12 @@ def test_a_node_that_cannot_start_fails_the_launch(launches, official_weights, t
     print(f"node failure: ros2 launch exited {code} after {took_s:.1f} s")
 
 
+def no_detector_params(tmp_path: Path, weights: dict[str, Path], **values) -> Path:
+    """A parameter file with the synthetic PoseNet/RootNet and no detector (frames answered at once), plus `values`."""
+    defaults = {"posenet_path": weights["posenet"], "rootnet_path": weights["rootnet"], "detector": "none"}
+    return params_file(tmp_path / "params.yaml", **{**defaults, **values})
+
+
 def lifecycle_state(probe: Probe, node: str = "/mppe_node") -> str:
     """The node's lifecycle state label through its `get_state` service."""
     client = probe.node.create_client(GetState, f"{node}/get_state")
@@ -348,12 +354,7 @@ def lifecycle_state(probe: Probe, node: str = "/mppe_node") -> str:
 
 def test_lifecycle_launch_drives_configure_and_activate(launches, official_weights, probe, tmp_path):
     """lifecycle:=launch: the node starts unconfigured (autostart false); launch_ros configures and activates it."""
-    parameters = params_file(
-        tmp_path / "params.yaml",
-        posenet_path=official_weights["posenet"],
-        rootnet_path=official_weights["rootnet"],
-        detector="none",
-    )
+    parameters = no_detector_params(tmp_path, official_weights)
     launch = launches(["device:=cpu", "lifecycle:=launch", f"params_file:={parameters}"])
     launch.wait_until(probe.subscribed("/camera/image_raw"), "mppe_node subscribes after launch activated it")
     assert lifecycle_state(probe) == "active"
@@ -367,9 +368,7 @@ def test_lifecycle_launch_drives_configure_and_activate(launches, official_weigh
 
 def test_lifecycle_launch_with_a_failed_configure_fails_the_launch(launches, official_weights, tmp_path):
     missing = tmp_path / "no_such_snapshot_24.pth.tar"
-    parameters = params_file(
-        tmp_path / "params.yaml", posenet_path=missing, rootnet_path=official_weights["rootnet"], detector="none"
-    )
+    parameters = no_detector_params(tmp_path, official_weights, posenet_path=missing)
     launch = launches(["device:=cpu", "lifecycle:=launch", f"params_file:={parameters}"])
     code, _ = launch.wait(FAILS_WITHIN_S + STOP_WITHIN_S)
     text = launch.text()
@@ -381,12 +380,7 @@ def test_lifecycle_launch_with_a_failed_configure_fails_the_launch(launches, off
 
 def test_lifecycle_manual_waits_unconfigured(launches, official_weights, probe, tmp_path):
     """lifecycle:=manual: nothing configures the node; it waits for a lifecycle manager, subscribing nothing."""
-    parameters = params_file(
-        tmp_path / "params.yaml",
-        posenet_path=official_weights["posenet"],
-        rootnet_path=official_weights["rootnet"],
-        detector="none",
-    )
+    parameters = no_detector_params(tmp_path, official_weights)
     launch = launches(["device:=cpu", "lifecycle:=manual", f"params_file:={parameters}"])
     launch.wait_until(lambda: "/mppe_node" in probe.node.get_fully_qualified_node_names(), "mppe_node in the graph")
     assert lifecycle_state(probe) == "unconfigured"
