@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import gc
+import itertools
 import time
 from collections.abc import Callable
 
@@ -26,6 +28,18 @@ WIDTH, HEIGHT = 160, 120
 FX, FY, CX, CY = 150.0, 155.0, 82.0, 58.0
 FRAME = "test_camera_optical_frame"
 BOXES = np.array([[12.0, 10.0, 50.0, 100.0], [92.0, 20.0, 40.0, 90.0]])
+_NODE_NUMBERS = itertools.count(1)
+
+
+def unique_node_name() -> str:
+    """mppe_node_<n>, a new name for every test node of this process.
+
+    rcl keeps one /rosout publisher per logger name and process, and a node's late teardown (its rcl
+    node is finalized when its last handle goes, possibly during the next test) removes that name's
+    publisher even when it belongs to a newer node of the same name: that node then logs nothing on
+    /rosout. In a full test run this silenced three different tests' nodes; distinct names cannot collide.
+    """
+    return f"mppe_node_{next(_NODE_NUMBERS)}"
 
 
 def sample_image() -> np.ndarray:
@@ -154,14 +168,14 @@ def context():
         yield ctx
     finally:
         rclpy.shutdown(context=ctx)
+        gc.collect()  # nodes only kept alive by reference cycles are finalized now, not during the next test
 
 
-def start(
-    context, pipeline, boxes=BOXES, markers=True, rosout=False, reliable=False, node_name="mppe_node", **parameters
-):
+def start(context, pipeline, boxes=BOXES, markers=True, rosout=False, reliable=False, node_name=None, **parameters):
     """An MppeNode with injected pipeline/boxes and parameter overrides, plus a Harness around it.
 
     reliable=True: reliable publishers and subscription (input_reliability), so every frame arrives.
+    node_name: unique_node_name() unless given.
     """
     from rclpy.parameter import Parameter
 
@@ -170,5 +184,6 @@ def start(
     if reliable:
         parameters = {"input_reliability": "reliable", "input_depth": 100, **parameters}
     overrides = [Parameter(name, value=value) for name, value in parameters.items()]
-    mppe = MppeNode(pipeline=pipeline, boxes=boxes, context=context, parameter_overrides=overrides, node_name=node_name)
+    mppe = MppeNode(pipeline=pipeline, boxes=boxes, context=context, parameter_overrides=overrides,
+                     node_name=node_name or unique_node_name())  # fmt: skip
     return mppe, Harness(context, mppe, markers=markers, rosout=rosout, reliable=reliable)

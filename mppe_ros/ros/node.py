@@ -402,12 +402,18 @@ class MppeNode(LifecycleNode):
         return self._last_worker is not None and self._last_worker.is_alive()
 
     def destroy_node(self) -> None:
-        """Stop the inference thread (a frame in flight gets SHUTDOWN_WAIT_S, then is dropped unpublished)."""
+        """Stop the inference thread (a frame in flight gets SHUTDOWN_WAIT_S, then is dropped unpublished).
+
+        The node leaves the graph now: rclpy's LifecycleNode keeps its state machine, which holds the rcl
+        node, until the garbage collector breaks the node's reference cycles, and that late teardown also
+        removes rcl's /rosout publisher of any newer node with the same name in this process.
+        """
         active = getattr(self, "_active", None)
         if active is not None:
             self._active = None
             active.stop()
         super().destroy_node()
+        self._state_machine.destroy_when_not_in_use()
 
 
 def run(node: MppeNode, executor: Any = None) -> int:

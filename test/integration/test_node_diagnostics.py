@@ -41,7 +41,8 @@ def test_status_follows_the_stream(context, pipeline):
         ), reports[-1:] or "no /diagnostics"
         level, values = latest()
         status = reports[-1].status[0]
-        assert status.name == "/mppe_node: pose estimation" and status.hardware_id == "cpu", status
+        assert status.name == f"{mppe.get_fully_qualified_name()}: pose estimation", status
+        assert status.hardware_id == "cpu", status
         assert level == DiagnosticStatus.OK, status
         assert values["Inference thread alive"] == "True" and values["Active"] == "True"
         assert float(values["Median latency (s)"]) >= 0 and int(values["Events since startup"]) >= 1

@@ -15,7 +15,7 @@ import ros_harness
 from lifecycle_msgs.msg import State, Transition
 from lifecycle_msgs.srv import ChangeState, GetState
 from rclpy.lifecycle import TransitionCallbackReturn
-from ros_harness import Harness, camera_info, image_msg, stamp_header, start
+from ros_harness import Harness, camera_info, image_msg, stamp_header, start, unique_node_name
 from visualization_msgs.msg import Marker
 
 from mppe_ros.ros.startup import NodeFinalized
@@ -26,8 +26,9 @@ context, pipeline = ros_harness.context, ros_harness.pipeline  # fixtures
 class Lifecycle:
     """Clients of the node's lifecycle services on the harness node."""
 
-    def __init__(self, harness: Harness, node_name: str = "/mppe_node") -> None:
+    def __init__(self, harness: Harness) -> None:
         self.harness = harness
+        node_name = harness.mppe_node.get_fully_qualified_name()
         self.change = harness.node.create_client(ChangeState, f"{node_name}/change_state")
         self.get = harness.node.create_client(GetState, f"{node_name}/get_state")
         assert harness.spin_until(lambda: self.change.service_is_ready() and self.get.service_is_ready(), 10)
@@ -98,7 +99,9 @@ def test_configure_failure_is_one_message_and_a_failed_transition(context, tmp_p
 
     missing = str(tmp_path / "posenet_missing.pth")
     overrides = [Parameter("autostart", value=False), Parameter("posenet_path", value=missing)]
-    mppe = MppeNode(boxes=ros_harness.BOXES, context=context, parameter_overrides=overrides)
+    mppe = MppeNode(
+        boxes=ros_harness.BOXES, context=context, parameter_overrides=overrides, node_name=unique_node_name()
+    )
     harness = Harness(context, mppe, rosout=True)
     lifecycle = Lifecycle(harness)
     try:
@@ -125,7 +128,8 @@ def test_cleanup_frees_the_models_built_from_parameters(context, official_weight
         Parameter("detector", value="none"),
         Parameter("device", value="cpu"),
     ]
-    mppe = MppeNode(context=context, parameter_overrides=overrides)  # autostart: configured and active
+    # autostart: configured and active
+    mppe = MppeNode(context=context, parameter_overrides=overrides, node_name=unique_node_name())
     try:
         assert mppe.pipeline is not None and mppe.worker_alive
         built = weakref.ref(mppe.pipeline)
@@ -144,3 +148,29 @@ def test_unchanged_for_users_autostart_subscribes_at_once(context, pipeline):
     finally:
         harness.close()
         mppe.destroy_node()
+
+
+def test_a_destroyed_node_leaves_at_once_and_a_successor_of_its_name_keeps_its_rosout(context, pipeline):
+    """rclpy's LifecycleNode left its rcl node to the garbage collector, whose late teardown cut the next
+    node of the same name off /rosout; destroy_node now finalizes it (gc is held off to make "late" certain)."""
+    from mppe_ros.ros.node import MppeNode
+
+    name = unique_node_name()
+    gc.disable()
+    try:
+        first = MppeNode(pipeline=pipeline, boxes=ros_harness.BOXES, context=context, node_name=name)
+        first.destroy_node()
+        del first
+        second, harness = start(context, pipeline, rosout=True, node_name=name)
+        try:
+            assert f"/{name}" in harness.node.get_fully_qualified_node_names()
+            assert harness.node.get_fully_qualified_node_names().count(f"/{name}") == 1, "the first is still there"
+            gc.enable()
+            gc.collect()  # where the first node's rcl teardown used to happen
+            second.get_logger().info("the successor still logs")
+            assert harness.spin_until(lambda: "the successor still logs" in harness.log_text(), 5), harness.log_text()
+        finally:
+            harness.close()
+            second.destroy_node()
+    finally:
+        gc.enable()

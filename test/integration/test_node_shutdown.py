@@ -225,9 +225,7 @@ def test_a_stopped_worker_ends_the_node_with_status_1(context, pipeline, capfd):
     def fatal(*args, **kwargs):
         raise Fatal("the inference thread is gone")
 
-    # A node name of its own: this node's logger must not share rcl's per-name /rosout entry with the next
-    # test's /mppe_node (after this test, the next node named mppe_node was seen to log nothing on /rosout).
-    mppe, harness = start(context, fatal, boxes=BOXES[:1], reliable=True, rosout=True, node_name="mppe_stopped_worker")
+    mppe, harness = start(context, fatal, boxes=BOXES[:1], reliable=True, rosout=True)
     try:
         header = stamp_header(5151)
         harness.publish(image_msg(header), camera_info(header))

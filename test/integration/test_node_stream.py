@@ -128,8 +128,9 @@ def handled(stats) -> int:
 
 
 def set_parameter_via_service(harness, name: str, value) -> bool:
-    """`ros2 param set`-style: a SetParameters request to /mppe_node/set_parameters; True if accepted."""
-    client = harness.node.create_client(SetParameters, "/mppe_node/set_parameters")
+    """`ros2 param set`-style: a SetParameters request to <node>/set_parameters; True if accepted."""
+    service = f"{harness.mppe_node.get_fully_qualified_name()}/set_parameters"
+    client = harness.node.create_client(SetParameters, service)
     try:
         assert client.wait_for_service(timeout_sec=10.0)
         kind = {bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,

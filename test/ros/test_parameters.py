@@ -189,7 +189,7 @@ def test_out_of_range_start_value_is_an_error():
         node = Node(NODE_NAME, context=context, parameter_overrides=[Parameter("max_persons", value=0)])
         with pytest.raises(InvalidParameterValueException):
             declare_node_parameters(node)
-        bad_choice = Node("mppe_node_2", context=context, parameter_overrides=[Parameter("device", value="gpu")])
+        bad_choice = Node("mppe_bad_device", context=context, parameter_overrides=[Parameter("device", value="gpu")])
         with pytest.raises(ValueError, match="device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got 'gpu'"):
             declare_node_parameters(bad_choice)
     finally:
