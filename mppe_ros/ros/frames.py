@@ -181,6 +181,8 @@ class FrameHandler:
                 "frame_id", "the image header has an empty frame_id: outputs copy it, RViz cannot place them", once=True
             )
         header, people = image_msg.header, self.people
+        if people is not None:
+            self.restart_tracks_if_time_went_back(people, header)
         boxes, scores = self.boxes_for(image_msg)
         if people is not None and self.boxes is None and self.has_detector():
             plan = people.plan(header, (image.shape[1], image.shape[0]), cfg.schedule)
@@ -202,6 +204,17 @@ class FrameHandler:
         self.stats.last_processing_s, self.stats.last_latency_s = end_s - start_s, end_s - received_s
         self.timings.record(FrameTiming(end_s - start_s, self.stamp_latency_s(image_msg.header.stamp)))
         self.stats.frames_processed += 1
+
+    def restart_tracks_if_time_went_back(self, people: People, header: Any) -> None:
+        """Drop the tracks (and say so) when this frame is stamped before the previous one."""
+        previous_s = people.restart_if_time_went_back(header)
+        if previous_s is not None:
+            self.log.warning(
+                "time_back",
+                f"the image stamp went back from {previous_s:.3f} s to {stamp_seconds(header):.3f} s (a bag played "
+                f"again, a camera or clock restarted): the tracks were dropped and start again, with new ids "
+                f"({people.time_resets} times since start-up)",
+            )
 
     def stamp_latency_s(self, stamp: Any) -> float:
         """Node clock now - `stamp` (builtin_interfaces/Time), s; nan for an unset (zero) stamp."""

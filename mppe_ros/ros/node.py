@@ -397,6 +397,12 @@ class MppeNode(LifecycleNode):
         return self.resolve_topic_name("camera_info")
 
     @property
+    def people(self) -> People | None:
+        """The active tracks and detector schedule (their counters: detector_runs, track_crops); None when
+        not active or with tracking off."""
+        return self._active.people if self._active is not None else None
+
+    @property
     def worker_alive(self) -> bool:
         """Whether the latest inference thread is running (also one abandoned with a frame in flight)."""
         return self._last_worker is not None and self._last_worker.is_alive()

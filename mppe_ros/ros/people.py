@@ -59,6 +59,24 @@ class People:
         self.confirmed = 0  # confirmed tracks measured in the last frame (for /diagnostics)
         self.detector_runs = 0  # frames the detector ran on
         self.track_crops = 0  # frames cropped where the confirmed tracks are, without the detector
+        self.time_resets = 0  # frames stamped before the previous one: the tracks were dropped
+        self._last_stamp_s: float | None = None
+
+    def restart_if_time_went_back(self, header: Header) -> float | None:
+        """The previous frame's stamp (s) if this frame's is earlier, after dropping the tracks, the
+        detector schedule and the trails (a bag played again, a camera or clock restarted); else None.
+
+        Track ids continue from where they were (never reused).
+        """
+        stamp_s, previous_s = stamp_seconds(header), self._last_stamp_s
+        self._last_stamp_s = stamp_s
+        if previous_s is None or stamp_s >= previous_s:
+            return None
+        self.tracker.reset()
+        self.schedule.reset()
+        self.trails = RootTrails()
+        self.time_resets += 1
+        return previous_s
 
     def plan(
         self, header: Header, image_size_px: tuple[int, int], settings: DetectionScheduleSettings

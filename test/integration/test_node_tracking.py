@@ -102,7 +102,7 @@ def test_the_detector_runs_only_when_needed(context, official_weights):
     try:
         frames = [send(harness, index * 0.1) for index in range(20)]
         assert all(len(frame.persons) >= 2 for frame in frames[:3]), [len(f.persons) for f in frames]
-        people = mppe._active.people
+        people = mppe.people
         assert people.detector_runs == detector.calls and people.detector_runs + people.track_crops == 20
         # at least: the first frame, until confirmed (min_hits), then every 0.5 s of stamps (about 6 in 2 s of
         # frames); more when drifting crops lose the tracks (no confirmed track: the detector runs)
@@ -119,7 +119,30 @@ def test_detection_interval_zero_runs_the_detector_on_every_frame(context, offic
     try:
         for index in range(6):
             assert len(send(harness, index * 0.1).persons) == 2
-        assert detector.calls == 6 and mppe._active.people.track_crops == 0
+        assert detector.calls == 6 and mppe.people.track_crops == 0
+    finally:
+        harness.close()
+        mppe.destroy_node()
+
+
+def test_time_going_back_restarts_the_tracks_instead_of_failing_every_later_frame(context, pipeline):
+    """A bag played again (`ros2 bag play --loop`), a camera or clock restarted: the stamps jump back. Before, the
+    tracker refused every later frame (a pipeline error each) until the stamps passed the old ones again."""
+    mppe, harness = start(context, pipeline, boxes=walking_boxes, reliable=True, rosout=True)
+    try:
+        first_ids = set()
+        for loop in range(3):  # the same 1 s of stamps three times, as a looping bag gives them
+            harness.poses.clear()  # the stamps repeat: only this loop's results count
+            frames = [send(harness, index * 0.1) for index in range(10)]
+            ids = {p.id for frame in frames for p in frame.persons}
+            assert all(len(frame.persons) == 2 for frame in frames) and len(ids) == 2, (loop, ids)
+            assert all(p.is_tracked for p in frames[-1].persons)  # confirmed again within each loop
+            assert all(p.age_s <= 0.9 + 1e-6 for p in frames[-1].persons)  # age restarted with the loop
+            assert not ids & first_ids and (not first_ids or min(ids) > max(first_ids)), "ids are never reused"
+            first_ids |= ids
+        assert mppe.people.time_resets == 2 and mppe.stats.pipeline_errors == 0, mppe.stats
+        assert harness.spin_until(lambda: "the image stamp went back from" in harness.log_text(), 5), harness.log_text()
+        assert "tracks were dropped" in harness.log_text()
     finally:
         harness.close()
         mppe.destroy_node()
