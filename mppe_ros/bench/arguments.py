@@ -53,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     option("--out", default="bench_output", help="folder for benchmark.json and benchmark.md, or soak.json and "
            "soak.md (default bench_output)")  # fmt: skip
     add_soak_arguments(parser)
+    add_node_schedule_arguments(parser)
     option("--detectors", action="store_true", help="time each person detector instead of the benchmark "
            "(mppe_ros.bench.detectors; detectors.json and .md): --sizes (default 640x480), --detector-min-size, "
            "--repeats (default 5), --warmup (default 1), --threads, --precision fp32,bf16 apply")  # fmt: skip
@@ -99,3 +100,37 @@ def add_soak_arguments(parser: argparse.ArgumentParser) -> None:
     option("--soak-warmup-frames", type=int, default=500, metavar="N",
            help="soak frames before the first measurement (default 500)")  # fmt: skip
     option("--soak-every", type=int, default=1000, metavar="N", help="soak frames between measurements (default 1000)")
+
+
+def add_node_schedule_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `mppe-ros bench --node-schedule` (mppe_ros.bench.node_schedule; --node-seconds, --sizes,
+    --precision and --out apply too)."""
+    option = parser.add_argument
+    option(
+        "--node-schedule",
+        action="store_true",
+        help="node-level results/s and latency with detection_interval_s "
+        "0 against the detector schedule instead of the benchmark (mppe_ros.bench.node_schedule; node_schedule.json "
+        "and .md): --node-seconds (default 30 here), the first of --sizes (default 640x480) and --precision apply",
+    )
+    option(
+        "--node-persons",
+        type=_list(int),
+        default=[2, 5],
+        help="comma-separated person counts of --node-schedule (default 2,5)",
+    )
+    option(
+        "--node-intervals",
+        type=_list(float),
+        default=[0.0, 0.5, 1.0],
+        help="comma-separated detection_interval_s values, s, of --node-schedule; 0 is "
+        "added when missing (default 0,0.5,1)",
+    )
+    option("--node-rounds", type=int, default=1, help="interleaved rounds of --node-schedule (default 1)")
+    option(
+        "--node-detector",
+        default="fasterrcnn_mobilenet_v3_large_320_fpn",
+        help="the detector network of --node-schedule (default fasterrcnn_mobilenet_v3_large_320_fpn)",
+    )
+    option("--node-detector-min-size", type=int, default=320,
+           help="its shorter image side, px (the detector_min_size_px setting; default 320)")  # fmt: skip

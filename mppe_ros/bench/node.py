@@ -3,7 +3,7 @@
 A publisher sends image + camera_info pairs (640x480 bgr8 by default, each with a unique stamp) at
 30 Hz for S seconds into an MppeNode running our pipeline with injected person boxes; a subscriber
 on the node's output records when each stamp's PersonPose3DArray arrives. Reported: the
-publish-to-result latency (median, p99) of the frames that got a result, and the share of
+publish-to-result latency (median, p99) of the frames that got a result, results per second, and the share of
 published frames that got none, with the node's own counts of where they went: images received
 (the rest were lost by best-effort DDS before reaching it), pairs, frames skipped (replaced by a
 newer pair while inference was busy) and frames processed. Needs rclpy and the built mppe_ros messages.
@@ -53,10 +53,17 @@ def pair_messages(image_bgr: np.ndarray, width: int, height: int, focal_px: floa
     return bgr_to_image_msg(image_bgr, Header(frame_id=header.frame_id)), info
 
 
-def run(seconds: float, device: str, precision: str, width: int, height: int, persons: int) -> dict[str, Any]:
-    """Publish at RATE_HZ for `seconds` into a fresh MppeNode; latency and skipped-frame figures."""
+def run(seconds: float, device: str, precision: str, width: int, height: int, persons: int,
+        detector: Any = None, parameters: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Publish at RATE_HZ for `seconds` into a fresh MppeNode; latency, results/s and skipped-frame figures.
+
+    detector: a PersonDetector for the pipeline (the node then runs its detector schedule); None: the
+        scene's `persons` boxes are injected into every frame (no detector).
+    parameters: node parameters (name -> value), e.g. {"detection_interval_s": 0.5}.
+    """
     import rclpy
-    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.parameter import Parameter
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import CameraInfo, Image
 
@@ -66,8 +73,9 @@ def run(seconds: float, device: str, precision: str, width: int, height: int, pe
     from mppe_ros.ros.node import POSES_TOPIC, MppeNode
     from mppe_ros.testing.synthetic import person_boxes, synthetic_frame, trained_like_nets
 
-    boxes = person_boxes(persons, width, height)
-    pipeline = MppePipeline(*trained_like_nets(), MUCO_21, device=device, precision=precision)
+    boxes = None if detector is not None else person_boxes(persons, width, height)
+    pipeline = MppePipeline(*trained_like_nets(), MUCO_21, detector=detector, device=device, precision=precision)
+    overrides = [Parameter(name, value=value) for name, value in (parameters or {}).items()]
     published_s: dict[tuple[int, int], float] = {}
     received_s: dict[tuple[int, int], float] = {}
     context = rclpy.Context()
@@ -75,7 +83,8 @@ def run(seconds: float, device: str, precision: str, width: int, height: int, pe
     namespace = f"/mppe_bench_{os.getpid()}"
     node = client = executor = None
     try:
-        node = MppeNode(pipeline=pipeline, boxes=boxes, context=context, namespace=namespace)
+        node = MppeNode(pipeline=pipeline, boxes=boxes, context=context, namespace=namespace,
+                        parameter_overrides=overrides)  # fmt: skip
         client = rclpy.create_node("mppe_bench_client", context=context, namespace=namespace)
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)  # matches either input QoS
         image_pub = client.create_publisher(Image, "image", reliable)
@@ -87,7 +96,7 @@ def run(seconds: float, device: str, precision: str, width: int, height: int, pe
                 received_s.setdefault(key, time.perf_counter())
 
         client.create_subscription(PersonPose3DArray, POSES_TOPIC, on_poses, QoSProfile(depth=100))
-        executor = MultiThreadedExecutor(num_threads=2, context=context)
+        executor = SingleThreadedExecutor(context=context)  # as `ros2 run` spins it (inference has its own thread)
         executor.add_node(node)
         executor.add_node(client)
         spinner = threading.Thread(target=executor.spin, daemon=True)
@@ -105,13 +114,14 @@ def run(seconds: float, device: str, precision: str, width: int, height: int, pe
             index += 1
             time.sleep(max(0.0, start_s + index * period_s - time.perf_counter()))
         time.sleep(GRACE_S + node.stats.last_processing_s)
-        stats = node.stats
+        stats, people = node.stats, node.people
     finally:
         close_graph(executor, (client, node), context)
     latencies = np.array([received_s[key] - published_s[key] for key in received_s])
     result = {
         "seconds": seconds, "rate_hz": RATE_HZ, "published": len(published_s), "results": len(received_s),
         "persons": persons, "device": device, "precision": precision, "image_size": [width, height],
+        "results_per_s": len(received_s) / seconds,
         "skipped_share": 1.0 - len(received_s) / max(len(published_s), 1),
         "node_images_received": stats.images_received,  # the rest were lost in DDS (best effort) before the node
         "node_pairs_received": stats.pairs_received,
@@ -119,6 +129,9 @@ def run(seconds: float, device: str, precision: str, width: int, height: int, pe
         "node_frames_processed": stats.frames_processed,
         "latency_median_s": float(np.median(latencies)) if len(latencies) else None,
         "latency_p99_s": float(np.percentile(latencies, 99)) if len(latencies) else None,
+        "parameters": dict(parameters or {}),
+        "detector_runs": people.detector_runs if people is not None and detector is not None else None,
+        "track_crops": people.track_crops if people is not None and detector is not None else None,
     }  # fmt: skip
     return result
 
