@@ -7,14 +7,15 @@ The detector (Faster R-CNN) is most of a frame's time; PoseNet and RootNet need 
   as a restart), when there is no confirmed track measured in the last frame, or when one of those tracks' pose
   confidence (mean joint confidence) is below redetect_confidence;
 - else crop where the tracks are: for each confirmed track measured in the last frame, the bounding box of its last
-  2D joints scaled by track_box_expand about its centre and moved by its predicted image motion
+  2D joints scaled about its centre to the size its last detector box had relative to its joints (track_box_expand
+  for a track never measured in a detector box) and moved by its predicted image motion
   (Tracker.predicted_boxes_xywh_px), clipped to the image. If no box is left inside the image, the detector runs.
 The caller is expected to follow the plan: a plan that says detect counts as the detector having run at that stamp.
 The boxes of either kind go through the pipeline and meet in the same association step (Tracker.update).
 
     plan = schedule.plan(stamp_s, tracker, (width, height))
     result = pipeline(image, camera) if plan.detect else pipeline(image, camera, boxes_xywh=plan.boxes_xywh_px)
-    tracked = tracker.update(result, stamp_s)
+    tracked = tracker.update(result, stamp_s, boxes_from_detector=plan.detect)
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from mppe_ros.tracking_settings import TrackerSettings
 
 MAX_TRACK_ID = 2**32 - 1
 _MIN_PROJECTED_DEPTH_M = 0.1  # a root predicted closer than this (or behind the camera) does not move its box
+_MAX_BOX_PER_JOINTS = 3.0  # bound of a detector box's width or height over its joints' (kept >= 1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,9 +97,21 @@ class _Track:
         self.is_confirmed = False
         self.last_measured_s = stamp_s
         self.person = person
+        self.box_per_joints: np.ndarray | None = None  # [2] last detector box size / its joints' box size
 
-    def measure(self, person: PersonPose, stamp_s: float, settings: TrackerSettings) -> TrackedPerson:
-        """Take this frame's measurement; returns the published view of the track."""
+    def measure(
+        self, person: PersonPose, stamp_s: float, settings: TrackerSettings, box_from_detector: bool = True
+    ) -> TrackedPerson:
+        """Take this frame's measurement; returns the published view of the track.
+
+        box_from_detector: the person's box came from the detector (not from this track's own crop box), so its
+        size relative to the 2D joints' bounding box is recorded for the track's next crop boxes.
+        """
+        if box_from_detector:
+            self.box_per_joints = np.clip(
+                person.box_xywh_px[2:] / np.maximum(np.ptp(person.joints_px, axis=0), 1.0),
+                1.0, _MAX_BOX_PER_JOINTS,
+            )  # fmt: skip
         if self.hits:  # both filters start at the first measurement
             for kalman in (self.motion, self.smooth):
                 kalman.predict(stamp_s - self.last_measured_s)
@@ -168,12 +181,14 @@ class Tracker:
         self._stamp_s = None
         self._tracked = ()
 
-    def update(self, result: PoseResult, stamp_s: float) -> list[TrackedPerson]:
+    def update(self, result: PoseResult, stamp_s: float, boxes_from_detector: bool = True) -> list[TrackedPerson]:
         """Associate this frame's persons with the tracks and update them.
 
         Args:
             result: the frame's persons (their score, box_xywh_px, root_cam_m, joints).
             stamp_s: capture time of the frame, s (the image header stamp, never the wall clock); non-decreasing.
+            boxes_from_detector: the persons' boxes came from a detector (or were given), not from
+                predicted_boxes_xywh_px: each measured track then records its box size relative to its joints.
 
         Returns:
             The tracks measured in this frame (tentative and confirmed), by increasing track id. Persons
@@ -201,17 +216,22 @@ class Tracker:
         self._tracks = [t for t in self._tracks if t.is_confirmed or t in matched]
         for i in high:
             matched[self._new_track(persons[i], result.joint_set.root_index, stamp_s)] = i
-        published = sorted((t.measure(persons[i], stamp_s, s) for t, i in matched.items()), key=lambda p: p.track_id)
+        published = sorted(
+            (t.measure(persons[i], stamp_s, s, boxes_from_detector) for t, i in matched.items()),
+            key=lambda p: p.track_id,
+        )
         self._tracked = tuple(published)
         return published
 
     def predicted_boxes_xywh_px(self, stamp_s: float, expand_factor: float = 1.2) -> dict[int, np.ndarray]:
         """Crop boxes for the next frame, for the detector-free frames: {track id: [4] (x, y, w, h) px}.
 
-        For each confirmed track measured in the last update: the box around its last 2D joints, scaled by
-        `expand_factor` (>= 1) about its centre and moved by the image motion of its root from the last measurement
-        to `stamp_s` (s) that the smoothing filter predicts (constant velocity: right for a walking person one frame
-        ahead). Not clipped to the image.
+        For each confirmed track measured in the last update: the box around its last 2D joints, scaled about its
+        centre to the width and height ratios its last detector box had to its joints' box (so RootNet, whose depth
+        scales with the box size, sees the box size the detector would give), or by `expand_factor` (>= 1) for a
+        track never measured in a detector box, and moved by the image motion of its root from the last
+        measurement to `stamp_s` (s) that the smoothing filter predicts (constant velocity: right for a walking
+        person one frame ahead). Not clipped to the image.
         """
         if expand_factor < 1.0:
             raise ValueError(f"expand_factor must be >= 1, got {expand_factor!r}")
@@ -221,7 +241,8 @@ class Tracker:
         for track in self._tracks:
             if track.is_confirmed and track.last_measured_s == self._stamp_s:
                 low_px, high_px = track.person.joints_px.min(0), track.person.joints_px.max(0)
-                size_px = (high_px - low_px) * expand_factor
+                scale = expand_factor if track.box_per_joints is None else track.box_per_joints
+                size_px = (high_px - low_px) * scale
                 centre_px = (low_px + high_px) / 2.0 + track.predicted_shift_px(stamp_s, self._camera, track.smooth)
                 boxes[track.track_id] = np.concatenate((centre_px - size_px / 2.0, size_px))
         return boxes

@@ -184,12 +184,13 @@ class FrameHandler:
         if people is not None:
             self.restart_tracks_if_time_went_back(people, header)
         boxes, scores = self.boxes_for(image_msg)
+        from_tracks = False
         if people is not None and self.boxes is None and self.has_detector():
             plan = people.plan(header, (image.shape[1], image.shape[0]), cfg.schedule)
             if not plan.detect:  # crop where the confirmed tracks are; they meet the tracks again in the association
-                boxes, scores = plan.boxes_xywh_px, None
+                boxes, scores, from_tracks = plan.boxes_xywh_px, None, True
         result = self.pipeline(image, camera, boxes_xywh=boxes, scores=scores, detection=cfg.detection)
-        tracks = people.update(result, header, cfg.tracking) if people is not None else None
+        tracks = people.update(result, header, cfg.tracking, not from_tracks) if people is not None else None
         poses = result_to_msg(result, header, tracks)
         markers = None
         if cfg.node.publish_markers and self.publisher.markers_wanted():

@@ -90,14 +90,18 @@ class People:
             self.track_crops += 1
         return plan
 
-    def update(self, result: Any, header: Header, settings: TrackerSettings) -> list[TrackedPerson]:
+    def update(
+        self, result: Any, header: Header, settings: TrackerSettings, boxes_from_detector: bool = True
+    ) -> list[TrackedPerson]:
         """Tracks measured in this frame (tentative ones included, is_confirmed says which), by track id.
+
+        boxes_from_detector: False when the frame was cropped where the tracks are (the plan's boxes).
 
         The run-time settings (association, track life, smoothing) apply from this frame on; the Kalman
         filters' noise settings apply to tracks born after a change.
         """
         self.tracker.settings = settings
-        tracks = self.tracker.update(result, stamp_seconds(header))
+        tracks = self.tracker.update(result, stamp_seconds(header), boxes_from_detector)
         self.confirmed = sum(track.is_confirmed for track in tracks)
         return tracks
 

@@ -1,5 +1,5 @@
 """DetectionSchedule: the detector on a schedule from stamps, or when a track is missing or unsure; crop boxes from
-the tracks' last 2D joints, expanded and clipped to the image."""
+the tracks' last 2D joints, at the size their detector boxes had (or expanded), clipped to the image."""
 
 from __future__ import annotations
 
@@ -18,23 +18,25 @@ IMAGE_SIZE = (640, 480)
 DT_S = 1.0 / 15.0
 
 
-def person(x_m: float, confidence: float = 0.9) -> PersonPose:
-    """A person standing 4 m away at x_m, its joints spread over 1.7 m height and 0.5 m width."""
+def person(x_m: float, confidence: float = 0.9, box_per_joints=(1.0, 1.0)) -> PersonPose:
+    """A person standing 4 m away at x_m, its joints spread over 1.7 m height and 0.5 m width; its box is the joints'
+    box scaled by box_per_joints (width, height) about its centre."""
     offsets = np.stack([np.linspace(-0.25, 0.25, 21), np.linspace(-0.85, 0.85, 21), np.zeros(21)], 1)
     offsets[MUCO_21.root_index] = 0.0
     joints_m = np.array([x_m, 0.3, 4.0]) + offsets
     joints_px = CAMERA.camera_to_pixels(joints_m)
-    box = np.concatenate((joints_px.min(0), np.ptp(joints_px, axis=0)))
+    size = np.ptp(joints_px, axis=0) * box_per_joints
+    box = np.concatenate(((joints_px.min(0) + joints_px.max(0) - size) / 2, size))
     root = MUCO_21.root_index
     return PersonPose(box, box, 0.9, 0.0, 4000.0, joints_px[root], joints_m[root], joints_px, joints_m,
                       np.full(21, confidence))  # fmt: skip
 
 
-def tracked_tracker(*people: PersonPose, frames: int = 3) -> Tracker:
+def tracked_tracker(*people: PersonPose, frames: int = 3, boxes_from_detector: bool = True) -> Tracker:
     """A Tracker whose last update (at (frames - 1) * DT_S) confirmed `people`."""
     tracker = Tracker(TrackerSettings(min_hits=frames))
     for k in range(frames):
-        tracker.update(PoseResult(joint_set=MUCO_21, camera=CAMERA, persons=people), k * DT_S)
+        tracker.update(PoseResult(joint_set=MUCO_21, camera=CAMERA, persons=people), k * DT_S, boxes_from_detector)
     return tracker
 
 
@@ -43,7 +45,8 @@ def reasons(schedule: DetectionSchedule, tracker: Tracker, stamps_s) -> list[str
 
 
 def test_interval_zero_detects_on_every_frame():
-    schedule, tracker = DetectionSchedule(), tracked_tracker(person(0.0))
+    schedule = DetectionSchedule(DetectionScheduleSettings(detection_interval_s=0.0))
+    tracker = tracked_tracker(person(0.0))
     assert reasons(schedule, tracker, [0.2, 0.2 + DT_S, 0.3]) == ["every_frame"] * 3
 
 
@@ -80,7 +83,7 @@ def test_a_track_with_low_pose_confidence_triggers_the_detector():
 
 def test_crop_boxes_are_the_tracks_joints_expanded_and_clipped_to_the_image():
     left, right = person(-0.4), person(1.85)  # the right one stands across the image's right border
-    tracker = tracked_tracker(left, right)
+    tracker = tracked_tracker(left, right, boxes_from_detector=False)  # never seen by the detector: track_box_expand
     schedule = DetectionSchedule(DetectionScheduleSettings(detection_interval_s=10.0, track_box_expand=1.5))
     schedule.plan(0.0, tracker, IMAGE_SIZE)
     plan = schedule.plan(3 * DT_S, tracker, IMAGE_SIZE)
@@ -94,6 +97,22 @@ def test_crop_boxes_are_the_tracks_joints_expanded_and_clipped_to_the_image():
     outside = tracked_tracker(person(6.0))  # entirely right of the image: no box, so the detector runs
     schedule.plan(0.0, outside, IMAGE_SIZE)
     assert schedule.plan(3 * DT_S, outside, IMAGE_SIZE).reason == "no_track"
+
+
+def test_crop_boxes_keep_the_size_the_detector_gave_each_track():
+    """RootNet's depth scales with the crop box's size: between detections a track's box keeps the width and height
+    ratios to its joints that its last detector box had, so its depth does not jump at every detection."""
+    wide, tall = person(-1.0, box_per_joints=(1.6, 1.1)), person(1.0, box_per_joints=(1.2, 1.3))
+    tracker = tracked_tracker(wide, tall)
+    schedule = DetectionSchedule(DetectionScheduleSettings(detection_interval_s=10.0, track_box_expand=2.0))
+    schedule.plan(0.0, tracker, IMAGE_SIZE)
+    for _ in range(3):  # frames cropped from the tracks' own boxes do not change the ratios
+        plan = schedule.plan(3 * DT_S, tracker, IMAGE_SIZE)
+        assert plan.reason == "tracks" and plan.track_ids == (1, 2)
+        for box, source in zip(plan.boxes_xywh_px, (wide, tall), strict=True):
+            np.testing.assert_allclose(box[2:], source.box_xywh_px[2:], rtol=1e-6)  # the detector's size again
+        crops = [person(-1.0, box_per_joints=(1.0, 1.0)), person(1.0, box_per_joints=(2.5, 2.5))]
+        tracker.update(PoseResult(joint_set=MUCO_21, camera=CAMERA, persons=tuple(crops)), 3 * DT_S, False)
 
 
 def test_clip_box():

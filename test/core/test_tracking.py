@@ -156,7 +156,8 @@ def test_smoothing_reduces_jitter_restarts_on_re_find_and_can_be_off():
 def test_predicted_boxes_follow_a_walking_person():
     tracker = Tracker()
     for k in range(20):
-        tracker.update(frame(person((-1.0 + 1.5 * k * DT_S, 0.3, 3.0))), k * DT_S)
+        # boxes not from a detector: the track has no size of its own, expand_factor applies
+        tracker.update(frame(person((-1.0 + 1.5 * k * DT_S, 0.3, 3.0))), k * DT_S, boxes_from_detector=False)
     boxes = tracker.predicted_boxes_xywh_px(20 * DT_S, expand_factor=1.2)
     nxt = person((-1.0 + 1.5 * 20 * DT_S, 0.3, 3.0))
     (box,) = boxes.values()
