@@ -30,6 +30,7 @@ def test_every_frame_and_the_schedule_are_measured_and_accounted_for(short_run):
                                      "redetect_confidence": 0.0}  # fmt: skip
         assert row["results"] >= 1 and row["results_per_s"] == row["results"] / 3.0
         assert row["detector_calls"] == row["detector_runs"]  # the node counted what the detector did
+        assert 0.0 < row["detector_median_s"] < 60.0
         assert row["detector_runs"] + row["track_crops"] == row["node_frames_processed"]
     assert every_frame["rounds"][0]["track_crops"] == 0 and every_frame["detector_share"] == 1.0
     assert every_frame["results_per_s_vs_every_frame"] == pytest.approx(1.0)
