@@ -134,7 +134,7 @@ class DetectionScheduleSettings:
     """
 
     detection_interval_s: float = setting(
-        0.0, "run the detector when this long (s, stamps) has passed since it last ran; 0: on every frame",
+        0.5, "run the detector when this long (s, stamps) has passed since it last ran; 0: on every frame",
         bounds=(0.0, 3600.0), run_time=True,
     )  # fmt: skip
     redetect_confidence: float = setting(
@@ -142,7 +142,8 @@ class DetectionScheduleSettings:
         bounds=(0.0, 1.0), run_time=True,
     )  # fmt: skip
     track_box_expand: float = setting(
-        1.2, "a track's crop box between detections: its last 2D joints' bounding box scaled by this about its centre",
+        1.2, "a track's crop box between detections: its last 2D joints' bounding box scaled by this about its centre, "
+        "until a detector box gave the track its own scale",
         bounds=(1.0, 4.0), run_time=True,
     )  # fmt: skip
 

@@ -54,9 +54,9 @@ def test_table_is_generated_from_the_settings_types():
     assert [(spec.name, spec.group) for spec in PARAMETERS] == expected
     assert PARAMETERS_BY_NAME["track_min_hits"].field.name == "min_hits"
     assert PARAMETERS_BY_NAME["smoothing_beta"].group == "tracking"
-    config = NodeConfig().replace(track_max_age_s=4.0, detection_interval_s=0.5)
+    config = NodeConfig().replace(track_max_age_s=4.0, detection_interval_s=0.25)
     assert config.tracking.max_age_s == 4.0 and config.value("track_max_age_s") == 4.0
-    assert config.schedule.detection_interval_s == 0.5
+    assert config.schedule.detection_interval_s == 0.25
     for spec in PARAMETERS:
         assert NodeConfig().value(spec.name) == spec.default, spec.name
     # The library's own types are the ones the node holds and passes on (no copies by matching names).
