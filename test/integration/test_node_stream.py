@@ -71,6 +71,18 @@ def _wrong_size(header):
     return image_msg(header), camera_info(header, width=320, height=240)
 
 
+def _nan_distortion(header):
+    info = camera_info(header)
+    info.distortion_model, info.d = "plumb_bob", [float("nan"), 0.0, 0.0, 0.0, 0.0]
+    return image_msg(header), info
+
+
+def _three_distortion_coefficients(header):
+    info = camera_info(header)
+    info.distortion_model, info.d = "plumb_bob", [0.1, 0.0, 0.0]
+    return image_msg(header), info
+
+
 def _pipeline_error(header):
     header.stamp.nanosec = PIPELINE_ERROR_NS
     return image_msg(header), camera_info(header)
@@ -96,6 +108,15 @@ def _rgba8_padded(header):
     return image, camera_info(header)
 
 
+def _mono16_bigendian_padded(header):
+    grey16 = sample_image()[:, :, 1].astype(">u2") * 257  # big-endian 16 bit, rows padded by 6 bytes
+    rows = np.zeros((grey16.shape[0], grey16.shape[1] * 2 + 6), np.uint8)
+    rows[:, : grey16.shape[1] * 2] = grey16.view(np.uint8).reshape(grey16.shape[0], -1)
+    image = image_msg(header)
+    image.encoding, image.is_bigendian, image.step, image.data = "mono16", 1, rows.shape[1], rows.tobytes()
+    return image, camera_info(header)
+
+
 # kind -> (make the pair, the counter it must raise, a fragment of its log line)
 BAD = {
     "unsupported_encoding": (_bad_encoding, "unsupported_encoding", "'bayer_rggb8' is not supported"),
@@ -105,9 +126,16 @@ BAD = {
     "zero_k": (_zero_k, "bad_camera_info", "all zeros"),
     "nan_fx": (_nan_fx, "bad_camera_info", "camera fx must be"),
     "wrong_size_info": (_wrong_size, "bad_camera_info", "320x240"),
+    "nan_distortion": (_nan_distortion, "bad_camera_info", "finite OpenCV coefficients"),
+    "three_distortion_coefficients": (_three_distortion_coefficients, "bad_camera_info", "must hold 4, 5, 8, 12"),
     "pipeline_error": (_pipeline_error, "pipeline_errors", "boxes_xywh must have shape"),
 }
-GOOD = {"bgr8": _good, "mono8": _mono8, "rgba8_padded": _rgba8_padded}
+GOOD = {
+    "bgr8": _good,
+    "mono8": _mono8,
+    "rgba8_padded": _rgba8_padded,
+    "mono16_bigendian_padded": _mono16_bigendian_padded,
+}
 HANDLED = ("frames_processed", "unsupported_encoding", "bad_image", "bad_camera_info", "pipeline_errors")
 
 
