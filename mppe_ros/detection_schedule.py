@@ -9,18 +9,19 @@ The detector (Faster R-CNN) is most of a frame's time; PoseNet and RootNet need 
 - else crop where the tracks are: for each confirmed track measured in the last frame, the bounding box of its last
   2D joints scaled about its centre to the size its last detector box had relative to its joints (track_box_expand
   for a track never measured in a detector box) and moved by its predicted image motion
-  (Tracker.predicted_boxes_xywh_px), clipped to the image. If no box is left inside the image, the detector runs.
+  (Tracker.predicted_boxes_xywh_px), clipped to the image, with the track's last detector score as the box's score
+  (DetectionPlan.scores: what the person is published with). If no box is left inside the image, the detector runs.
 The caller is expected to follow the plan: a plan that says detect counts as the detector having run at that stamp.
 The boxes of either kind go through the pipeline and meet in the same association step (Tracker.update).
 
     plan = schedule.plan(stamp_s, tracker, (width, height))
-    result = pipeline(image, camera) if plan.detect else pipeline(image, camera, boxes_xywh=plan.boxes_xywh_px)
+    result = pipeline(image, camera) if plan.detect else pipeline(image, camera, plan.boxes_xywh_px, plan.scores)
     tracked = tracker.update(result, stamp_s, boxes_from_detector=plan.detect)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,12 +41,14 @@ class DetectionPlan:
         reason: why, one of REASONS ("tracks": the detector is skipped and boxes_xywh_px come from the tracks).
         boxes_xywh_px: [N, 4] crop boxes (x, y, w, h) px inside the image; [0, 4] when detect.
         track_ids: the N tracks the boxes come from, in the same order.
+        scores: [N] those tracks' last detector scores, [0, 1]: the boxes' scores ([0] when detect).
     """
 
     detect: bool
     reason: str
     boxes_xywh_px: np.ndarray
     track_ids: tuple[int, ...] = ()
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 class DetectionSchedule:
@@ -78,7 +81,9 @@ class DetectionSchedule:
             clipped = {i: clip_box_xywh_px(box, image_size_px) for i, box in boxes.items()}
             kept = {i: box for i, box in clipped.items() if min(box[2], box[3]) >= MIN_BOX_SIDE_PX}
             if kept:
-                return DetectionPlan(False, "tracks", np.stack(list(kept.values())), tuple(kept))
+                scores = tracker.last_detector_scores()
+                track_scores = np.array([scores[i] for i in kept])
+                return DetectionPlan(False, "tracks", np.stack(list(kept.values())), tuple(kept), track_scores)
             reason = "no_track"
         self._last_detection_s = stamp_s
         return DetectionPlan(True, reason, np.zeros((0, 4)))

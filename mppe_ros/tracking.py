@@ -21,12 +21,16 @@ published root and velocity: it removes the per-frame depth noise at little lag.
 root plus One-Euro filtered root-relative joints; the 2D joints are One-Euro filtered. The One-Euro filters restart
 when a track is born or re-found (measured again after more than smoothing_reset_gap_s).
 
-Ids are uint32, start at 1, increase by one per new track and are never reused within a Tracker's lifetime
-(reset() keeps the counter). At 15 new tracks per second, 2^32 - 1 ids last 9 years; past that update() raises.
+Ids are uint32, start at 1, increase by one per new track and are never reused: they come from a TrackIds
+allocator, the Tracker's own by default (reset() keeps it); Trackers that share one (the node's, for the whole
+process) never hand out the same id. At 15 new tracks per second, 2^32 - 1 ids last 9 years; past that update()
+raises. Each track keeps the score of its last detector-boxed measurement (last_detector_scores): frames cropped
+where the tracks are pass it as their boxes' scores, so a published score is always a detector's.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +45,26 @@ from mppe_ros.tracking_settings import TrackerSettings
 MAX_TRACK_ID = 2**32 - 1
 _MIN_PROJECTED_DEPTH_M = 0.1  # a root predicted closer than this (or behind the camera) does not move its box
 _MAX_BOX_PER_JOINTS = 3.0  # bound of a detector box's width or height over its joints' (kept >= 1)
+
+
+class TrackIds:
+    """Track ids 1, 2, ... (uint32), each handed out once; thread-safe, so Trackers may share one."""
+
+    def __init__(self) -> None:
+        self._next_id = 1
+        self._lock = threading.Lock()
+
+    def take(self) -> int:
+        """The next id.
+
+        Raises:
+            OverflowError: all MAX_TRACK_ID ids were handed out.
+        """
+        with self._lock:
+            if self._next_id > MAX_TRACK_ID:
+                raise OverflowError(f"track ids exhausted (uint32, {MAX_TRACK_ID} tracks); create a new TrackIds")
+            self._next_id += 1
+            return self._next_id - 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +122,7 @@ class _Track:
         self.last_measured_s = stamp_s
         self.person = person
         self.box_per_joints: np.ndarray | None = None  # [2] last detector box size / its joints' box size
+        self.detector_score = float(person.score)  # score of the last measurement in a detector's box
 
     def measure(
         self, person: PersonPose, stamp_s: float, settings: TrackerSettings, box_from_detector: bool = True
@@ -108,6 +133,7 @@ class _Track:
         size relative to the 2D joints' bounding box is recorded for the track's next crop boxes.
         """
         if box_from_detector:
+            self.detector_score = float(person.score)
             self.box_per_joints = np.clip(
                 person.box_xywh_px[2:] / np.maximum(np.ptp(person.joints_px, axis=0), 1.0),
                 1.0, _MAX_BOX_PER_JOINTS,
@@ -160,12 +186,13 @@ class Tracker:
 
     Args:
         settings: TrackerSettings (defaults if None); the run-time fields may be replaced between updates.
+        ids: where new tracks' ids come from (a new TrackIds if None: ids 1, 2, ... of this Tracker).
     """
 
-    def __init__(self, settings: TrackerSettings | None = None) -> None:
+    def __init__(self, settings: TrackerSettings | None = None, ids: TrackIds | None = None) -> None:
         self.settings = settings or TrackerSettings()
         self._tracks: list[_Track] = []
-        self._next_id = 1
+        self._ids = ids or TrackIds()
         self._stamp_s: float | None = None
         self._camera: PinholeCamera | None = None
         self._tracked: tuple[TrackedPerson, ...] = ()
@@ -277,10 +304,11 @@ class Tracker:
         taken = {d for _, d in pairs}
         return [c for d, c in enumerate(candidates) if d not in taken]
 
+    def last_detector_scores(self) -> dict[int, float]:
+        """{track id: score of its last measurement in a detector's box} of the tracks kept now."""
+        return {track.track_id: track.detector_score for track in self._tracks}
+
     def _new_track(self, person: PersonPose, root_index: int, stamp_s: float) -> _Track:
-        if self._next_id > MAX_TRACK_ID:
-            raise OverflowError(f"track ids exhausted (uint32, {MAX_TRACK_ID} tracks); create a new Tracker")
-        track = _Track(self._next_id, person, root_index, stamp_s, self.settings)
-        self._next_id += 1
+        track = _Track(self._ids.take(), person, root_index, stamp_s, self.settings)
         self._tracks.append(track)
         return track

@@ -21,6 +21,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from visualization_msgs.msg import MarkerArray
 
 from mppe_ros.camera import CameraIntrinsicsError, PinholeCamera
+from mppe_ros.frame_clock import ZERO
 from mppe_ros.msg import PersonPose3DArray
 from mppe_ros.ros.conversions import (
     ImageFormatError,
@@ -50,10 +51,13 @@ class NodeStats:
     pairs_received: int = 0
     frames_processed: int = 0
     frames_skipped: int = 0  # a newer pair replaced it before inference was free
+    camera_info_reused: int = 0  # an image answered with a cached CameraInfo (its own was not received)
+    images_without_camera_info: int = 0  # an image dropped unpaired (no usable cached CameraInfo, or fallback off)
     unsupported_encoding: int = 0
     bad_image: int = 0
     bad_camera_info: int = 0  # zero/NaN intrinsics, size mismatch, unsupported distortion model
     pipeline_errors: int = 0  # anything else a frame raised (logged with its type)
+    stamps_substituted: int = 0  # zero or repeated stamps: tracking used arrival times (mppe_ros.frame_clock)
     last_processing_s: float = 0.0  # conversion + inference + publishing of the last frame
     last_latency_s: float = 0.0  # pair received -> poses published
 
@@ -102,10 +106,11 @@ def problem_kind(counter: str, error: Exception) -> str:
 
 
 class FramePublisher:
-    """The node's two outputs; nothing is published once `close` was called (destroy_node)."""
+    """The node's two outputs, and the REP-155 bodies handed to the executor thread (`defer`: ExecutorCalls.call_soon;
+    None: run them at once); nothing is published once `close` was called (deactivate, destroy_node)."""
 
-    def __init__(self, poses: Any, markers: Any) -> None:
-        self.poses, self.markers = poses, markers
+    def __init__(self, poses: Any, markers: Any, defer: Callable[[Callable[[], None]], None] | None = None) -> None:
+        self.poses, self.markers, self._defer = poses, markers, defer
         self._lock = threading.Lock()
         self.closed = False
 
@@ -116,16 +121,25 @@ class FramePublisher:
     def publish(
         self, poses: PersonPose3DArray, markers: MarkerArray | None, also: Callable[[], None] | None = None
     ) -> bool:
-        """Publish both (markers when given), then call `also` (the REP-155 bodies); False when closed."""
+        """Publish both (markers when given), then `also` (the REP-155 bodies: handed to `defer`, run there unless
+        closed by then); False when closed."""
         with self._lock:
             if self.closed:
                 return False
             self.poses.publish(poses)
             if markers is not None:
                 self.markers.publish(markers)
-            if also is not None:
-                also()
-            return True
+        if also is not None:
+            if self._defer is None:
+                self._unless_closed(also)
+            else:
+                self._defer(lambda: self._unless_closed(also))
+        return True
+
+    def _unless_closed(self, call: Callable[[], None]) -> None:
+        with self._lock:
+            if not self.closed:
+                call()
 
     def close(self) -> None:
         """Publish nothing from now on (waits for a publication in progress)."""
@@ -181,24 +195,26 @@ class FrameHandler:
                 "frame_id", "the image header has an empty frame_id: outputs copy it, RViz cannot place them", once=True
             )
         header, people = image_msg.header, self.people
-        if people is not None:
-            self.restart_tracks_if_time_went_back(people, header)
+        time_s = self.frame_time_s(people, header, received_s) if people is not None else 0.0
         boxes, scores = self.boxes_for(image_msg)
         from_tracks = False
         if people is not None and self.boxes is None and self.has_detector():
-            plan = people.plan(header, (image.shape[1], image.shape[0]), cfg.schedule)
-            if not plan.detect:  # crop where the confirmed tracks are; they meet the tracks again in the association
-                boxes, scores, from_tracks = plan.boxes_xywh_px, None, True
+            plan = people.plan(time_s, (image.shape[1], image.shape[0]), cfg.schedule)
+            if not plan.detect:  # crop where the confirmed tracks are, with their last detector scores
+                boxes, scores, from_tracks = plan.boxes_xywh_px, plan.scores, True
         result = self.pipeline(image, camera, boxes_xywh=boxes, scores=scores, detection=cfg.detection)
-        tracks = people.update(result, header, cfg.tracking, not from_tracks) if people is not None else None
+        tracks = people.update(result, time_s, cfg.tracking, not from_tracks) if people is not None else None
         poses = result_to_msg(result, header, tracks)
         markers = None
         if cfg.node.publish_markers and self.publisher.markers_wanted():
-            trails = people.trails.add(tracks, stamp_seconds(header), cfg.node.marker_trail_s) if tracks else None
+            trails = people.trails.add(tracks, time_s, cfg.node.marker_trail_s) if tracks else None
             markers = poses_to_markers(
                 result, header, cfg.node.marker_lifetime_s, cfg.node.marker_scale, tracks=tracks, trails=trails
             )
-        bodies = None if people is None else (lambda: people.publish_bodies(header, tracks, result, image))
+        bodies = None
+        if people is not None and tracks is not None:
+            retain_s = cfg.tracking.max_age_s
+            bodies = lambda: people.publish_bodies(header, time_s, tracks, result, image, retain_s)  # noqa: E731
         if not self.publisher.publish(poses, markers, bodies):
             return
         end_s = time.monotonic()
@@ -206,16 +222,32 @@ class FrameHandler:
         self.timings.record(FrameTiming(end_s - start_s, self.stamp_latency_s(image_msg.header.stamp)))
         self.stats.frames_processed += 1
 
-    def restart_tracks_if_time_went_back(self, people: People, header: Any) -> None:
-        """Drop the tracks (and say so) when this frame is stamped before the previous one."""
-        previous_s = people.restart_if_time_went_back(header)
+    def frame_time_s(self, people: People, header: Any, received_s: float) -> float:
+        """The frame's tracking time (mppe_ros.frame_clock), s; says why when the stamp went back or cannot be used."""
+        frame, previous_s = people.frame_time(header, received_s)
+        stamp_s = stamp_seconds(header)
         if previous_s is not None:
             self.log.warning(
                 "time_back",
-                f"the image stamp went back from {previous_s:.3f} s to {stamp_seconds(header):.3f} s (a bag played "
-                f"again, a camera or clock restarted): the tracks were dropped and start again, with new ids "
-                f"({people.time_resets} times since start-up)",
+                f"the image stamp went back from {previous_s:.3f} s to {stamp_s:.3f} s (a bag played again, a camera "
+                f"or clock restarted): the tracks were dropped and start again, with new ids ({people.time_resets} "
+                "times since start-up)",
             )
+        if frame.problem:
+            self.stats.count("stamps_substituted")
+            cause = (
+                "every image header stamp is 0: the camera driver does not stamp its images"
+                if frame.problem == ZERO
+                else f"the image stamp {stamp_s:.3f} s does not increase: the driver re-sends frames with one stamp, "
+                "or a bag is played without its clock (ros2 bag play --clock, use_sim_time)"
+            )
+            self.log.warning(
+                f"stamps:{frame.problem}",
+                f"{cause}; tracks age by the time between the frames' arrivals instead (fix the stamps for "
+                f"exact times); {self.stats.stamps_substituted} such frames so far",
+                once=True,
+            )
+        return frame.time_s
 
     def stamp_latency_s(self, stamp: Any) -> float:
         """Node clock now - `stamp` (builtin_interfaces/Time), s; nan for an unset (zero) stamp."""

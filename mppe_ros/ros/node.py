@@ -40,6 +40,7 @@ from mppe_ros import host_memory
 from mppe_ros.msg import PersonPose3DArray
 from mppe_ros.ros import conversions
 from mppe_ros.ros.diagnostics import DiagnosticsReporter
+from mppe_ros.ros.executor_calls import ExecutorCalls
 from mppe_ros.ros.frames import BoxesSource, FrameHandler, FramePublisher, FrameTimings, NodeStats, problem_kind
 from mppe_ros.ros.inputs import InputSubscriptions
 from mppe_ros.ros.node_log import ThrottledLog
@@ -62,6 +63,7 @@ POSES_TOPIC = "/humans/poses3d"
 MARKERS_TOPIC = "/humans/poses3d/markers"
 DIAGNOSTICS_TOPIC = "/diagnostics"
 SHUTDOWN_WAIT_S = 2.0  # deactivation waits this long for a frame in flight, then abandons it
+ACTIVATE_WAIT_S = 5.0  # activation waits this long more for an abandoned frame to end, then fails
 INPUT_CHECK_PERIOD_S = 1.0  # no-input warning and, with input_reliability auto, the publishers' QoS
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 
@@ -69,15 +71,16 @@ SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FA
 class _Activation:
     """What one activation runs: the subscriptions, the newest-pair slot, the outputs and the inference thread."""
 
-    def __init__(self, node: MppeNode, frames: FrameHandler, publisher: FramePublisher) -> None:
+    def __init__(
+        self, node: MppeNode, inputs: InputSubscriptions, frames: FrameHandler, publisher: FramePublisher
+    ) -> None:
         self.latest = LatestOnly()  # (image, camera_info, received_s): the newest pair only
-        self.publisher, self.frames, self.people = publisher, frames, frames.people
+        self.inputs, self.publisher, self.frames, self.people = inputs, publisher, frames, frames.people
         self.started_s = time.monotonic()
         stats = node.stats
         self.image_share = ImageShareMonitor(
             node.config.node.no_input_warning_s, self.started_s, stats.images_received, stats.camera_infos_received
         )
-        self.inputs = InputSubscriptions(node, node.config.node, node._on_pair, node.stats.count)
         self.worker = threading.Thread(target=node._work, args=(self,), name="mppe_inference", daemon=True)
         self.worker.start()
 
@@ -87,7 +90,7 @@ class _Activation:
         self.publisher.close()  # waits for a publication in progress, the bodies' included
         self.latest.close()
         self.worker.join(timeout=SHUTDOWN_WAIT_S)
-        if self.people is not None:
+        if self.people is not None:  # an abandoned frame publishes nothing: its FramePublisher is closed
             self.people.close()
 
 
@@ -125,11 +128,13 @@ class MppeNode(LifecycleNode):
         self._last_worker: threading.Thread | None = None
         self._last_header = Header()
         self._transition_error = ""
+        self._autostarting = False  # a failed transition is logged here, except during autostart (main says it)
         self._worker_error: BaseException | None = None
         self.add_on_set_parameters_callback(self._check_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
         self.create_timer(INPUT_CHECK_PERIOD_S, self._check_inputs)
         self._worker_stopped = self.create_guard_condition(self._raise_worker_stopped)
+        self._executor_calls = ExecutorCalls(self, self._executor_call_failed)  # the REP-155 bodies' publishers
         self._finalized = self.create_guard_condition(self._raise_finalized)
         self._diagnostics: DiagnosticsReporter | None = None  # from configure (it names the device) to cleanup
         self._precision = ""  # the configured pipeline's resolved precision (for /diagnostics)
@@ -141,11 +146,13 @@ class MppeNode(LifecycleNode):
             self._autostart()
 
     def _autostart(self) -> None:
+        self._autostarting = True
         for transition in (self.trigger_configure, self.trigger_activate):
             if transition() != SUCCESS:
                 error = self._transition_error or f"the {transition.__name__} transition failed"
                 self.destroy_node()
                 raise StartupError(error)
+        self._autostarting = False
 
     # --- lifecycle transitions --------------------------------------------------------------------
 
@@ -167,14 +174,27 @@ class MppeNode(LifecycleNode):
         return super().on_configure(state)
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        """Subscribe the inputs and start the inference thread."""
-        publisher = FramePublisher(self.poses_publisher, self.markers_publisher)
-        people = People(self.config.tracking, self._body_publisher()) if self.config.node.tracking else None
-        frames = FrameHandler(self.pipeline, self._boxes, self.stats, self._log, publisher, self._ros_time_s, people)
+        """Subscribe the inputs and start the inference thread (one at most: an abandoned frame must end first).
+
+        Everything it creates is created here, on the executor thread, after the last step that can fail.
+        """
+        previous = self._last_worker
+        if previous is not None and previous.is_alive():
+            previous.join(timeout=ACTIVATE_WAIT_S)
+            if previous.is_alive():
+                return self._fail(
+                    "activate",
+                    f"a frame of the previous activation is still being computed ({ACTIVATE_WAIT_S:g} s after "
+                    "deactivation; a slow device or a very large image); activate again once it has ended",
+                )
         try:
-            self._active = _Activation(self, frames, publisher)
+            inputs = InputSubscriptions(self, self.config.node, self._on_pair, self.stats.count)
         except ValueError as error:
             return self._fail("activate", str(error))
+        publisher = FramePublisher(self.poses_publisher, self.markers_publisher, self._executor_calls.call_soon)
+        people = People(self.config.tracking, self._body_publisher()) if self.config.node.tracking else None
+        frames = FrameHandler(self.pipeline, self._boxes, self.stats, self._log, publisher, self._ros_time_s, people)
+        self._active = _Activation(self, inputs, frames, publisher)
         self._last_worker, self._timings = self._active.worker, frames.timings
         if self._diagnostics is not None:
             self._diagnostics.reset(self.stats, frames.timings, self._ros_time_s())
@@ -236,7 +256,7 @@ class MppeNode(LifecycleNode):
 
     def _fail(self, transition: str, error: str) -> TransitionCallbackReturn:
         self._transition_error = error
-        if not self.config.node.autostart:  # with autostart, main says it once: "cannot start: ..."
+        if not self._autostarting:  # during autostart, main says it once: "cannot start: ..."
             self.get_logger().error(f"cannot {transition}: {error}")
         return FAILURE
 
@@ -293,6 +313,13 @@ class MppeNode(LifecycleNode):
     def _stopping(self, active: _Activation) -> bool:
         """The activation was stopped (deactivate, destroy_node), or a signal shut the context down."""
         return active.publisher.closed or not self.context.ok()
+
+    def _executor_call_failed(self, error: Exception) -> None:
+        """A call handed to the executor (the REP-155 bodies of a frame) raised: count and log it, keep spinning."""
+        self.stats.count("pipeline_errors")
+        self._log.error(
+            problem_kind("bodies", error), f"REP-155 bodies of a frame skipped, {type(error).__name__}: {error}"
+        )
 
     def _raise_worker_stopped(self) -> None:
         error = self._worker_error

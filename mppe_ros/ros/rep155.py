@@ -21,8 +21,10 @@ a digit, so the bare track id cannot name `/humans/bodies/<id>/roi`. Track ids a
 while tracked and never names another person.
 
 A body's publishers are created when its track is first confirmed and destroyed at the first frame it is absent
-from the tracks for longer than `retain_s` (stamps; 0: the first frame without it), so the node's publisher count
-returns to its base as people come and go. hri_msgs and tf2_msgs are optional: `rep155_available()` says whether
+from the tracks for longer than `retain_s` (frame times; 0: the first frame without it; the node passes the tracker's
+max_age_s with every frame, so a change applies at once), so the node's publisher count returns to its base as people
+come and go. The node calls `publish` and `close` on its executor thread, where rclpy wants publishers created.
+hri_msgs and tf2_msgs are optional: `rep155_available()` says whether
 they import.
 """
 
@@ -134,8 +136,7 @@ class BodyPublisher:
         retain_s: float = 0.0,
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     ) -> None:
-        if not (math.isfinite(retain_s) and retain_s >= 0.0):
-            raise ValueError(f"retain_s must be a finite number >= 0 s, got {retain_s!r}")
+        retain_s = _checked_retention(retain_s)
         from hri_msgs.msg import IdsList, NormalizedPointOfInterest2D, NormalizedRegionOfInterest2D, Skeleton2D
 
         self._ids_list, self._roi, self._skeleton2d = IdsList, NormalizedRegionOfInterest2D, Skeleton2D
@@ -144,7 +145,7 @@ class BodyPublisher:
         self.namespace = namespace.rstrip("/")
         self.publish_cropped = publish_cropped
         self.publish_joint_frames = publish_joint_frames
-        self.retain_s = float(retain_s)
+        self.retain_s = retain_s
         self.min_confidence = float(min_confidence)
         self._bodies: dict[str, _Body] = {}
         self._tracked_pub: Any | None = node.create_publisher(self._ids_list, f"{self.namespace}/tracked", BODY_QOS)
@@ -169,8 +170,10 @@ class BodyPublisher:
         image_width: int,
         image_height: int,
         image_bgr: np.ndarray | None = None,
+        time_s: float | None = None,
+        retain_s: float | None = None,
     ) -> None:
-        """Publish one frame's bodies.
+        """Publish one frame's bodies (call it on the executor thread: it creates and destroys publishers).
 
         Args:
             header: the input image's header (stamp and frame_id copied into every message).
@@ -178,6 +181,8 @@ class BodyPublisher:
             joint_set: the skeleton of the tracks' joints.
             image_width, image_height: the image size, px.
             image_bgr: the frame ([image_height, image_width, 3] uint8 BGR) for the `cropped` topics, or None.
+            time_s: the frame's time for the bodies' retention, s (mppe_ros.frame_clock); None: the stamp.
+            retain_s: the retention from this frame on, s (the tracker's max_age_s now); None: the constructor's.
         """
         if self._tracked_pub is None:
             raise RuntimeError("BodyPublisher is closed")
@@ -186,7 +191,9 @@ class BodyPublisher:
         if image_bgr is not None and tuple(image_bgr.shape[:2]) != (image_height, image_width):
             raise ValueError(f"image_bgr has shape {image_bgr.shape}, expected ({image_height}, {image_width}, 3)")
         header = Header(stamp=header.stamp, frame_id=header.frame_id)
-        stamp_s = header.stamp.sec + header.stamp.nanosec * 1e-9
+        if retain_s is not None:
+            self.retain_s = _checked_retention(retain_s)
+        stamp_s = header.stamp.sec + header.stamp.nanosec * 1e-9 if time_s is None else time_s
         confirmed = [(body_id(t.track_id), t) for t in tracks if t.is_confirmed]
         self._end_bodies({body for body, _ in confirmed}, stamp_s)
         transforms: list[TransformStamped] = []
@@ -264,6 +271,12 @@ class BodyPublisher:
                 if np.isfinite(xyz).all():
                     transforms.append(_transform(header, parent, joint_frame_id(name, body), local, identity))
         return transforms
+
+
+def _checked_retention(retain_s: float) -> float:
+    if not (math.isfinite(retain_s) and retain_s >= 0.0):
+        raise ValueError(f"retain_s must be a finite number >= 0 s, got {retain_s!r}")
+    return float(retain_s)
 
 
 def _transform(

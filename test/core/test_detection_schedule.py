@@ -3,6 +3,8 @@ the tracks' last 2D joints, at the size their detector boxes had (or expanded), 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -118,3 +120,23 @@ def test_crop_boxes_keep_the_size_the_detector_gave_each_track():
 def test_clip_box():
     np.testing.assert_allclose(clip_box_xywh_px(np.array([-10.0, 20.0, 30.0, 500.0]), (640, 480)), [0, 20, 20, 460])
     np.testing.assert_allclose(clip_box_xywh_px(np.array([700.0, 20.0, 30.0, 50.0]), (640, 480)), [640, 20, 0, 50])
+
+
+def test_track_boxes_carry_the_tracks_last_detector_scores():
+    """A frame cropped where the tracks are publishes each person with its track's last detector score, not 1.0."""
+    tracker, schedule = Tracker(), DetectionSchedule(DetectionScheduleSettings(detection_interval_s=10.0))
+    scores = np.array([0.83, 0.61])
+
+    def frame_result(frame_scores) -> PoseResult:  # two people standing still, scored as given
+        people = [
+            dataclasses.replace(person(x), score=float(s)) for x, s in zip((-1.0, 1.0), frame_scores, strict=True)
+        ]
+        return PoseResult(joint_set=MUCO_21, camera=CAMERA, persons=tuple(people))
+
+    for index in range(4):
+        t_s = index * DT_S
+        plan = schedule.plan(t_s, tracker, IMAGE_SIZE)
+        result = frame_result(scores if plan.detect else plan.scores)
+        tracker.update(result, t_s, boxes_from_detector=plan.detect)
+    assert not plan.detect and sorted(plan.scores) == sorted(scores)
+    assert sorted(p.score for p in tracker.tracked) == sorted(scores)

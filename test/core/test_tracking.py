@@ -8,7 +8,7 @@ import pytest
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.joint_sets import MUCO_21
 from mppe_ros.results import PersonPose, PoseResult
-from mppe_ros.tracking import Tracker
+from mppe_ros.tracking import Tracker, TrackIds
 from mppe_ros.tracking_settings import TrackerSettings
 
 CAMERA = PinholeCamera(fx=600.0, fy=600.0, cx=320.0, cy=240.0, width=640, height=480)
@@ -220,3 +220,15 @@ def test_tracked_holds_the_last_update_and_its_pose_confidence():
     assert tracked[0].pose_confidence == 1.0
     tracker.reset()
     assert tracker.tracked == ()
+
+
+def test_trackers_sharing_one_track_ids_never_hand_out_an_id_twice():
+    """The node's Trackers (one per activation) share the process's TrackIds: ids go on across them."""
+    ids = TrackIds()
+    first, second = Tracker(TrackerSettings(min_hits=1), ids), Tracker(TrackerSettings(min_hits=1), ids)
+    seen = []
+    for k, tracker in enumerate((first, second, first)):
+        tracker.reset()
+        seen += [t.track_id for t in tracker.update(frame(person((0.0, 0, 4)), person((1.5, 0, 4))), float(k))]
+    assert seen == [1, 2, 3, 4, 5, 6]
+    assert [t.track_id for t in Tracker().update(frame(person((0.0, 0, 4))), 0.0)] == [1]  # its own ids by default
