@@ -11,7 +11,9 @@ Levels (thresholds: the NodeSettings diagnostics_* parameters):
 - ERROR: the inference thread is not alive; median latency > diagnostics_error_latency_s.
 - WARN: median latency > diagnostics_warn_latency_s; pairs arrived but results were published at
   less than diagnostics_min_output_hz; no synchronized pair for diagnostics_no_input_s while active
-  (measured at the reports' resolution); bad input or pipeline errors in the period.
+  (measured at the reports' resolution); bad input, pipeline errors or images dropped without a
+  CameraInfo in the period. Images answered with a cached CameraInfo ("CameraInfo reused") are
+  counted in the values only: the frame was answered.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ BAD_FRAMES = {
     "bad_image": "Bad image",
     "bad_camera_info": "Bad camera_info",
     "pipeline_errors": "Pipeline errors",
+    "images_without_camera_info": "Images without camera_info",
 }
 COUNTERS = (
     "images_received",
@@ -42,6 +45,7 @@ COUNTERS = (
     "pairs_received",
     "frames_processed",
     "frames_skipped",
+    "camera_info_reused",
     *BAD_FRAMES,
 )
 
@@ -212,6 +216,8 @@ def _values(period: _Period, stats: NodeStats, silent_s: float, settings: NodeSe
         ("Time since last synchronized pair (s)", f"{silent_s:f}"),
         ("Skipped frames in window", f"{period.new['frames_skipped']:d}"),
         ("Skipped frames since startup", f"{stats.frames_skipped:d}"),
+        ("CameraInfo reused in window", f"{period.new['camera_info_reused']:d}"),
+        ("CameraInfo reused since startup", f"{stats.camera_info_reused:d}"),
     ]
     for name, label in BAD_FRAMES.items():
         values += [

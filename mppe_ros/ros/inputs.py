@@ -6,6 +6,9 @@ it, otherwise mppe_ros.ros.sync's (same semantics). The subscriptions' reliabili
 every one of them is reliable, else best effort) and `recheck` re-subscribes when they change, as
 rosbag2 does when it records. A reliable publisher's large images reach a best-effort subscription in
 another process only partly (a lost UDP fragment drops the whole message), so matching matters.
+An image whose CameraInfo does not arrive within the sync window is answered with the latest
+valid CameraInfo of the same camera (mppe_ros.ros.camera_info_fallback; `camera_info_fallback`),
+counted and explained once per activation in the log.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
+from mppe_ros.ros.camera_info_fallback import REUSED, CameraInfoFallback
 from mppe_ros.ros.parameters import NodeSettings
 from mppe_ros.ros.sync import make_synchronizer
 
 BUILTIN_BACKEND = "mppe_ros.ros.sync"
+FALLBACK_MARGIN_S = 0.1  # an image waits max(sync_slop_s, this) for its CameraInfo (receive time), s
+FALLBACK_PERIOD_S = 0.025  # how often unpaired images are checked, s
 
 
 def input_qos(depth: int, reliability: str) -> QoSProfile:
@@ -39,7 +45,7 @@ def matching_reliability(publisher_policies: list[ReliabilityPolicy]) -> str:
     return "best_effort"
 
 
-def _make_synchronizer(settings: NodeSettings) -> tuple[str, Any, list[Callable[[Any], None]]]:
+def make_input_synchronizer(settings: NodeSettings) -> tuple[str, Any, list[Callable[[Any], None]]]:
     """(backend name, synchronizer, one feed function per input)."""
     message_filters = None
     if settings.sync_backend != "builtin":
@@ -68,9 +74,11 @@ class InputSubscriptions:
     Args:
         node: the node that owns the subscriptions.
         settings: image_transport, sync_*, input_reliability and input_depth.
-        on_pair: called with each synchronized (image, camera_info) pair (under the synchronizer's lock);
-            the image is a sensor_msgs/Image or, with image_transport compressed, a CompressedImage.
-        on_message: called with "images_received" or "camera_infos_received" for every message.
+        on_pair: called with each synchronized (image, camera_info) pair (under the synchronizer's lock), and
+            with each image answered with a cached CameraInfo (from a timer); at most once per image; the image
+            is a sensor_msgs/Image or, with image_transport compressed, a CompressedImage.
+        on_message: called with "images_received" or "camera_infos_received" for every message, and with
+            "camera_info_reused" or "images_without_camera_info" for every image that went unpaired.
 
     Raises:
         ValueError: sync_backend message_filters without the package.
@@ -84,8 +92,16 @@ class InputSubscriptions:
         on_message: Callable[[str], None],
     ) -> None:
         self._node, self._settings, self._on_message = node, settings, on_message
-        self.backend, self.synchronizer, self._feeds = _make_synchronizer(settings)
-        self.synchronizer.registerCallback(on_pair)
+        self.backend, self.synchronizer, self._feeds = make_input_synchronizer(settings)
+        self.fallback = CameraInfoFallback(
+            on_pair,
+            wait_s=max(settings.sync_slop_s, FALLBACK_MARGIN_S),
+            max_pending=settings.sync_queue_size,
+            enabled=settings.camera_info_fallback,
+            on_event=self._on_unpaired,
+        )
+        self._explained: set[str] = set()
+        self.synchronizer.registerCallback(self.fallback.paired)
         image = node.resolve_topic_name("image")
         compressed = settings.image_transport == "compressed"
         self.image_type = CompressedImage if compressed else Image
@@ -94,6 +110,7 @@ class InputSubscriptions:
         self._subscriptions: list[Any] = []
         self.reliability = ""
         self._subscribe(self._wanted_reliability())
+        self._timer = node.create_timer(FALLBACK_PERIOD_S, self.fallback.expire)
 
     def _wanted_reliability(self) -> str:
         if self._settings.input_reliability != "auto":
@@ -106,18 +123,40 @@ class InputSubscriptions:
         return matching_reliability(policies)
 
     def _subscribe(self, reliability: str) -> None:
-        self.close()
+        self._unsubscribe()
         qos = input_qos(self._settings.input_depth, reliability)
+        fallback, feed_image, feed_info = self.fallback, *self._feeds
+        streams = (
+            (self.image_type, self.image_topic, "images_received", fallback.image, feed_image),
+            (CameraInfo, self.camera_info_topic, "camera_infos_received", fallback.camera_info, feed_info),
+        )
         self._subscriptions = [
             self._node.create_subscription(
-                kind, topic, lambda msg, feed=feed, counter=counter: (self._on_message(counter), feed(msg)), qos
+                kind, topic, lambda msg, c=counter, s=see, f=feed: (self._on_message(c), s(msg), f(msg)), qos
             )
-            for kind, topic, counter, feed in (
-                (self.image_type, self.image_topic, "images_received", self._feeds[0]),
-                (CameraInfo, self.camera_info_topic, "camera_infos_received", self._feeds[1]),
-            )
+            for kind, topic, counter, see, feed in streams
         ]
         self.reliability = reliability
+
+    def _on_unpaired(self, counter: str) -> None:
+        """Count an image that went unpaired; the first of each kind is explained in the log."""
+        self._on_message(counter)
+        if counter in self._explained:
+            return
+        self._explained.add(counter)
+        if counter == REUSED:
+            what = "answered with the latest CameraInfo of the same frame_id and size (counted: CameraInfo reused)"
+        elif self.fallback.enabled:
+            what = "dropped: no CameraInfo of the same frame_id and size was received before (counted)"
+        else:
+            what = "dropped, camera_info_fallback being false (counted: images without camera_info)"
+        self._node.get_logger().warning(
+            f"an image on {self.image_topic} had no CameraInfo with its stamp on {self.camera_info_topic} within "
+            f"{self.fallback.wait_s:g} s: {what}. The camera driver's CameraInfo is lost, typically next to large "
+            "images between processes with Fast DDS's defaults. Remedies: publish the Image before the CameraInfo "
+            "(as image_transport's CameraPublisher does); FASTDDS_DEFAULT_PROFILES_FILE=config/fastdds_large_data.xml "
+            "in the camera driver's process; a deeper input_depth; camera_info_fallback false for strict pairs"
+        )
 
     def recheck(self) -> str | None:
         """With input_reliability auto: re-subscribe if the publishers now call for the other reliability.
@@ -133,15 +172,19 @@ class InputSubscriptions:
         return wanted
 
     def describe(self) -> str:
-        """One phrase for the log: reliability (and why), depth, sync mode and backend."""
+        """One phrase for the log: reliability (and why), depth, sync mode and backend, CameraInfo fallback."""
         mode = "auto: " if self._settings.input_reliability == "auto" else ""
         return (
             f"{mode}{self.reliability}, depth {self._settings.input_depth}, {self._settings.sync_mode} sync via "
-            f"{self.backend}"
+            f"{self.backend}, CameraInfo fallback {'on' if self.fallback.enabled else 'off'}"
         )
 
     def close(self) -> None:
-        """Destroy the subscriptions (nothing more is received)."""
+        """Destroy the subscriptions and the fallback's timer (nothing more is received or emitted)."""
+        self._unsubscribe()
+        self._node.destroy_timer(self._timer)
+
+    def _unsubscribe(self) -> None:
         for subscription in self._subscriptions:
             self._node.destroy_subscription(subscription)
         self._subscriptions = []

@@ -49,6 +49,12 @@ class NodeSettings:
         0.05, "approximate mode pairs messages whose stamps differ by less than this, s", bounds=(0.001, 10.0)
     )
     sync_queue_size: int = setting(5, "messages kept per input while waiting for a partner", bounds=(1, 100))
+    camera_info_fallback: bool = setting(
+        True,
+        "an image whose CameraInfo does not arrive within max(sync_slop_s, 0.1 s) is answered with the latest valid "
+        "CameraInfo of the same frame_id and size (counted as CameraInfo reused); false: strict pairs, such images "
+        "are dropped (counted as images without camera_info)",
+    )
     input_reliability: str = setting(
         "auto",
         "QoS reliability of the image and camera_info subscriptions: auto (reliable when every publisher found on "

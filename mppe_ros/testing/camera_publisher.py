@@ -4,7 +4,8 @@
         --reliability best_effort --wait-for reliable
 
 It publishes `image` and `camera_info` (relative names: remap or use a namespace) with equal stamps
-(`--first-stamp-s` + i / rate), frame_id `camera_optical_frame`, keep last 10. With `--wait-for` it first
+(`--first-stamp-s` + i / rate), frame_id `camera_optical_frame`, keep last 10; `--order` image-first (as
+image_transport's CameraPublisher does; the default) or info-first (as some drivers do). With `--wait-for` it first
 waits until a subscription of that reliability is on the image topic (and `--settle-s` more), so a
 node with `input_reliability auto` has re-subscribed before the first frame. It prints one JSON line:
 {"sent": N, "waited_s": ...}. The DDS settings (FASTDDS_DEFAULT_PROFILES_FILE, ROS_DOMAIN_ID) are the
@@ -40,6 +41,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--wait-timeout-s", type=float, default=30.0, help="give up waiting after this, s")
     parser.add_argument("--settle-s", type=float, default=1.0, help="wait this long after the subscriber appears, s")
     parser.add_argument("--first-stamp-s", type=int, default=1000, help="stamp of the first pair, s")
+    parser.add_argument(
+        "--order", choices=("image-first", "info-first"), default="image-first", help="publishing order of a pair"
+    )
     return parser.parse_args(argv)
 
 
@@ -78,8 +82,13 @@ def main(argv: list[str] | None = None) -> None:
         info = messages.camera_info(
             header, focal_px, focal_px, args.width / 2, args.height / 2, args.width, args.height
         )
-        image_pub.publish(bgr_to_image_msg(bgr, header))
-        info_pub.publish(info)
+        image = bgr_to_image_msg(bgr, header)
+        if args.order == "info-first":
+            info_pub.publish(info)
+            image_pub.publish(image)
+        else:
+            image_pub.publish(image)
+            info_pub.publish(info)
         rclpy.spin_once(node, timeout_sec=1.0 / args.rate_hz)
     time.sleep(1.0)  # let reliable samples be acknowledged before the participant goes away
     print(json.dumps({"sent": args.count, "waited_s": round(waited_s, 2)}), flush=True)

@@ -38,6 +38,7 @@ BAD_FRAME_LABELS = [
     ("bad_image", "Bad image"),
     ("bad_camera_info", "Bad camera_info"),
     ("pipeline_errors", "Pipeline errors"),
+    ("images_without_camera_info", "Images without camera_info"),
 ]
 NUMERIC_KEYS = (
     "Events in window",
@@ -54,6 +55,8 @@ NUMERIC_KEYS = (
     "Time since last synchronized pair (s)",
     "Skipped frames in window",
     "Skipped frames since startup",
+    "CameraInfo reused in window",
+    "CameraInfo reused since startup",
     *(f"{label} {when}" for _, label in BAD_FRAME_LABELS for when in ("in window", "since startup")),
     "Confirmed tracks",
 )
@@ -224,6 +227,20 @@ def test_bad_frames_in_the_period_warn(counter, label):
     assert numbers(status)[f"{label} in window"] == 2 and numbers(status)[f"{label} since startup"] == 2
     node.stream(pairs=10, published=10)
     assert node.report(after_s=3.0).level == DiagnosticStatus.OK  # none in the next period
+
+
+def test_camera_info_reused_is_counted_in_window_and_since_startup_and_is_ok():
+    node = Counters()
+    node.stream(pairs=10, published=10)
+    for _ in range(3):
+        node.stats.count("camera_info_reused")
+    status = node.report(after_s=2.0)
+    assert status.level == DiagnosticStatus.OK
+    got = numbers(status)
+    assert got["CameraInfo reused in window"] == 3 and got["CameraInfo reused since startup"] == 3
+    node.stats.count("camera_info_reused")
+    got = numbers(node.report(after_s=3.0))
+    assert got["CameraInfo reused in window"] == 1 and got["CameraInfo reused since startup"] == 4
 
 
 def test_every_problem_in_the_message_errors_first():
