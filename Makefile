@@ -1,7 +1,7 @@
 # The README's commands. Each target sets up .venv first (idempotent: seconds when nothing changed).
 PYTHON := .venv/bin/python
 
-.PHONY: setup demo test test-legacy-libs lint bench
+.PHONY: setup demo test test-fast test-legacy-libs lint bench
 
 setup:
 	@bash scripts/setup_venv.sh
@@ -11,6 +11,15 @@ demo: setup
 
 test: setup
 	$(PYTHON) -m pytest $(ARGS)
+
+# The inner loop: the core and ros rooms (test/core, test/ros) without the `slow` tests; no subprocess, no
+# cross-process DDS (in-process rclpy nodes only). Under 2 minutes on 2 cores (README). The two deselected tests
+# start a Python child process (test/ros/test_parameters.py does not mark them slow).
+FAST_DESELECT := \
+	--deselect test/ros/test_parameters.py::test_table_imports_neither_torch_nor_the_pipeline \
+	--deselect test/ros/test_parameters.py::test_command_line_prints_the_generated_files
+test-fast: setup
+	$(PYTHON) -m pytest test/core test/ros -m "not slow" $(FAST_DESELECT) $(ARGS)
 
 # test/core (or ARGS) again with Ubuntu 24.04's numpy 1.26.4, OpenCV 4.6.0 and SciPy 1.11.4, what rosdep gives
 # Jazzy/Kilted users: overlaid from .venv-legacy-libs via PYTHONPATH for this run only; .venv is not changed.

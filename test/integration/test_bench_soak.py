@@ -23,6 +23,7 @@ def soak(tmp_path_factory):
     return document, table
 
 
+@pytest.mark.slow  # the soak fixture: a child process streaming 350 frames through the node
 def test_the_soak_reports_each_measurement_and_the_slopes(soak):
     document, _ = soak
     assert document["schema"] == bench_soak.SCHEMA
@@ -37,6 +38,7 @@ def test_the_soak_reports_each_measurement_and_the_slopes(soak):
     assert "tracemalloc" in document["heap_method"] and document["machine"]["cpu_model"]
 
 
+@pytest.mark.slow
 def test_every_counted_frame_was_processed_by_the_node(soak):
     document, _ = soak
     sent = FRAMES + WARMUP_FRAMES
@@ -46,6 +48,7 @@ def test_every_counted_frame_was_processed_by_the_node(soak):
     assert document["results_received"] == document["markers_received"] == sent
 
 
+@pytest.mark.slow
 def test_the_soak_writes_a_table(soak):
     document, table = soak
     assert table.startswith("# mppe_ros node soak") and "| 300 |" in table

@@ -39,6 +39,7 @@ def quick_run(tmp_path_factory):
     return document, table
 
 
+@pytest.mark.slow  # the quick_run fixture: `mppe-ros bench --quick` in a child process
 def test_quick_run_writes_the_documented_json(quick_run):
     document, _ = quick_run
     assert document["schema"] == benchmark.SCHEMA
@@ -62,6 +63,7 @@ def test_quick_run_writes_the_documented_json(quick_run):
     assert parity["joints_max_px"] < 0.01 and parity["joints_max_mm"] < 0.25
 
 
+@pytest.mark.slow
 def test_quick_run_writes_a_table(quick_run):
     _, table = quick_run
     assert "| device | precision | image | persons |" in table and "| cpu | fp32 | 320x240 | 2 |" in table

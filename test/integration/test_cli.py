@@ -142,6 +142,7 @@ def test_usage_errors_exit_2(capsys):
     assert exit_info.value.code == 2
 
 
+@pytest.mark.slow  # a child process that imports the CLI (torch)
 def test_infer_does_not_import_the_benchmark_or_ros():
     """`mppe-ros infer` imports the benchmark stack only for `mppe-ros bench` (a child: a fresh sys.modules)."""
     import subprocess

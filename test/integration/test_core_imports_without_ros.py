@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO_ROOT, child_env
 
 CORE_MODULES = sorted(p.stem for p in (REPO_ROOT / "mppe_ros").glob("*.py") if p.stem not in ("__init__", "__main__"))
@@ -21,6 +22,7 @@ print("imported", len(sys.argv) - 1)
 """
 
 
+@pytest.mark.slow  # a child process that imports every core module (torch)
 def test_core_imports_with_ros_blocked():
     assert {"networks", "pipeline", "tracking"} <= set(CORE_MODULES)
     result = subprocess.run(

@@ -8,10 +8,12 @@ import subprocess
 import sys
 
 import cv2
+import pytest
 from conftest import REPO_ROOT, child_env
 
 from mppe_ros import host_memory
 
+pytestmark = pytest.mark.slow  # each test runs `python -m mppe_ros demo` in a child process
 REPO = REPO_ROOT
 
 

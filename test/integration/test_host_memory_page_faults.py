@@ -12,7 +12,7 @@ from conftest import REPO_ROOT
 
 from mppe_ros import host_memory
 
-pytestmark = pytest.mark.skipif(host_memory._glibc() is None, reason="needs glibc")
+pytestmark = [pytest.mark.skipif(host_memory._glibc() is None, reason="needs glibc"), pytest.mark.slow]  # children
 REPO = REPO_ROOT
 
 # As the node does: settings first (or not), then torch, then PoseNet for 2 persons in a worker

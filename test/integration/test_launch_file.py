@@ -41,6 +41,7 @@ DOMAIN_ID = (int(os.environ["ROS_DOMAIN_ID"]) + 113) % 232 or 1
 READY_WITHIN_S = 120.0  # imports and model loading on 2 loaded cores (about 20 to 40 s)
 FAILS_WITHIN_S = 90.0  # `cannot start` comes after the imports
 STOP_WITHIN_S = 20.0  # the node stops within 5 s; launch's own escalation takes up to 10 s more
+REAPED_WITHIN_S = 10.0  # after `ros2 launch` exited, its processes' exits show in /proc
 
 pytestmark = [
     pytest.mark.slow,
@@ -100,6 +101,7 @@ class RosLaunch:
         while not done():
             assert self.process.poll() is None, f"ros2 launch exited ({self.process.returncode}):\n{self.text()}"
             assert time.monotonic() < deadline, f"{what}: not within {timeout_s} s:\n{self.text()}"
+            time.sleep(0.05)  # a condition that does not spin must not take a core from the node starting
 
     def started_pids(self) -> list[int]:
         """The processes launch reports starting ("process started with pid [N]")."""
@@ -129,6 +131,13 @@ class RosLaunch:
         left = {pid: table[pid][3] for pid in pids if pid in table and table[pid][0] != "Z"}
         return {**left, **self.group()}
 
+    def leftovers_after_exit(self, pids: list[int], timeout_s: float = REAPED_WITHIN_S) -> dict[int, str]:
+        """leftovers(pids) once there are none, or after `timeout_s` (the kernel's bookkeeping of the last exits)."""
+        deadline = time.monotonic() + timeout_s
+        while (left := self.leftovers(pids)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return left
+
     def close(self) -> None:
         """Kill whatever is left (a failed test must not leave a node running for the next one)."""
         for pid in [*self.group(), *self.started_pids()]:
@@ -143,8 +152,7 @@ class RosLaunch:
 def assert_stops(launch: RosLaunch, pids: list[int], within_s: float, expected_code: int) -> float:
     code, took_s = launch.wait(within_s)
     assert code == expected_code, f"ros2 launch exited {code}, expected {expected_code}:\n{launch.text()}"
-    time.sleep(0.5)  # the kernel's bookkeeping of the last exits
-    assert launch.leftovers(pids) == {}, f"left running after ros2 launch exited:\n{launch.text()}"
+    assert launch.leftovers_after_exit(pids) == {}, f"left running after ros2 launch exited:\n{launch.text()}"
     return took_s
 
 
@@ -263,7 +271,8 @@ def test_defaults_start_headless_and_ctrl_c_ends_everything(
 
     launch = launches([], env={"MPPE_ROS_HOME": str(cache), "TORCH_HOME": str(tmp_path / "torch_home")})
     launch.wait_until(probe.subscribed("/camera/image_raw"), "mppe_node subscribes /camera/image_raw")
-    assert "/mppe_node" in probe.subscribers("/camera/camera_info")
+    # discovery shows each subscription on its own: the second one may come later than the first
+    launch.wait_until(probe.subscribed("/camera/camera_info"), "mppe_node subscribes /camera/camera_info")
     assert probe.parameters("/mppe_node", ["device", "detector", "use_rectified"]) == {
         "device": "auto",
         "detector": "fasterrcnn_resnet50_fpn",
@@ -296,6 +305,8 @@ def test_arguments_arrive_a_pair_is_answered_and_sigterm_leaves_nothing(launches
         ["device:=cpu", "camera:=/cam", f"image:={image_topic}", "use_rectified:=true", f"params_file:={parameters}"]
     )
     launch.wait_until(probe.subscribed(image_topic), f"mppe_node subscribes {image_topic}")
+    info_topic = "/cam/camera_info"  # from camera:=, as image:= overrides only the image
+    launch.wait_until(probe.subscribed(info_topic), f"mppe_node subscribes {info_topic}")
 
     values = probe.parameters("/mppe_node", ["device", "use_rectified", "detector", "score_threshold", "posenet_path"])
     assert values == {
@@ -305,9 +316,7 @@ def test_arguments_arrive_a_pair_is_answered_and_sigterm_leaves_nothing(launches
         "score_threshold": 0.65,
         "posenet_path": str(official_weights["posenet"]),
     }
-    info_topic = "/cam/camera_info"  # from camera:=, as image:= overrides only the image
-    assert "/mppe_node" in probe.subscribers(info_topic)
-    assert "/mppe_node" not in probe.subscribers("/cam/image_raw")
+    assert "/mppe_node" not in probe.subscribers("/cam/image_raw")  # both inputs seen: the default one is not there
 
     poses = probe.exchange(image_topic, info_topic, seconds=4242)
     assert (poses.header.stamp.sec, poses.header.stamp.nanosec, poses.header.frame_id) == (4242, 0, FRAME)
@@ -332,8 +341,7 @@ def test_a_node_that_cannot_start_fails_the_launch(launches, official_weights, t
     assert code == 1, f"ros2 launch exited {code}:\n{text}"
     assert "cannot start:" in text and str(missing) in text, text
     assert "mppe_node exited with status 1" in text, text
-    time.sleep(0.5)
-    assert launch.leftovers(launch.started_pids()) == {}, text
+    assert launch.leftovers_after_exit(launch.started_pids()) == {}, text
     print(f"node failure: ros2 launch exited {code} after {took_s:.1f} s")
 
 
@@ -357,7 +365,8 @@ def test_lifecycle_launch_drives_configure_and_activate(launches, official_weigh
     parameters = no_detector_params(tmp_path, official_weights)
     launch = launches(["device:=cpu", "lifecycle:=launch", f"params_file:={parameters}"])
     launch.wait_until(probe.subscribed("/camera/image_raw"), "mppe_node subscribes after launch activated it")
-    assert lifecycle_state(probe) == "active"
+    # it subscribes inside its activate transition: the state reads "active" once that transition has ended
+    launch.wait_until(lambda: lifecycle_state(probe) == "active", "mppe_node active")
     assert probe.parameters("/mppe_node", ["autostart"]) == {"autostart": False}  # so launch_ros activated it
     poses = probe.exchange("/camera/image_raw", "/camera/camera_info", seconds=5151)
     assert poses.header.stamp.sec == 5151
@@ -374,8 +383,7 @@ def test_lifecycle_launch_with_a_failed_configure_fails_the_launch(launches, off
     text = launch.text()
     assert code == 1, f"ros2 launch exited {code}:\n{text}"
     assert "cannot configure:" in text and "could not be configured" in text, text
-    time.sleep(0.5)
-    assert launch.leftovers(launch.started_pids()) == {}, text
+    assert launch.leftovers_after_exit(launch.started_pids()) == {}, text
 
 
 def test_lifecycle_manual_waits_unconfigured(launches, official_weights, probe, tmp_path):

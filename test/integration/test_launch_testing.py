@@ -40,6 +40,7 @@ FRAME = "launch_testing_camera_optical_frame"
 WIDTH, HEIGHT = 160, 120
 
 
+@pytest.mark.slow  # launch_testing starts the node as a child process (its marks are the module's)
 @pytest.mark.launch_test
 def generate_test_description():
     """The repository's launch file, headless, with a parameter file naming random-weight checkpoints, in a scope

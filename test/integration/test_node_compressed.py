@@ -34,7 +34,7 @@ def test_compressed_images_are_decoded_paired_and_bad_payloads_counted(context, 
 
     try:
         assert mppe.image_topic == "/image/compressed"
-        assert harness.spin_until(lambda: publisher.get_subscription_count() == 1, 10)
+        assert harness.spin_until(lambda: publisher.get_subscription_count() == 1, 30)
         sequence = [
             ("good", compressed(stamp_header(10), ".jpg", "bgr8; jpeg compressed bgr8")),
             ("bad", compressed(stamp_header(11), ".jpg", "jpeg", cut_bytes=300)),
@@ -55,7 +55,7 @@ def test_compressed_images_are_decoded_paired_and_bad_payloads_counted(context, 
                 bad_before = index // 2
                 assert harness.spin_until(lambda b=bad_before: mppe.stats.bad_image == b + 1, 30), (index, mppe.stats)
         # frames_processed is counted just after the publication the loop waited for
-        assert harness.spin_until(lambda: mppe.stats.frames_processed == 3, 10), mppe.stats
+        assert harness.spin_until(lambda: mppe.stats.frames_processed == 3, 30), mppe.stats
         assert mppe.stats.bad_image == 2 and mppe.worker_alive
     finally:
         harness.close()

@@ -46,10 +46,10 @@ def test_status_follows_the_stream(context, pipeline):
         assert level == DiagnosticStatus.OK, status
         assert values["Inference thread alive"] == "True" and values["Active"] == "True"
         assert float(values["Median latency (s)"]) >= 0 and int(values["Events since startup"]) >= 1
-        assert harness.spin_until(lambda: latest()[0] == DiagnosticStatus.WARN, 10), reports[-1]
+        assert harness.spin_until(lambda: latest()[0] == DiagnosticStatus.WARN, 30), reports[-1]
         assert "diagnostics_no_input_s" in reports[-1].status[0].message
         mppe.trigger_deactivate()
-        assert harness.spin_until(lambda: latest()[1]["Active"] == "False", 5), reports[-1]
+        assert harness.spin_until(lambda: latest()[1]["Active"] == "False", 30), reports[-1]
     finally:
         harness.close()
         mppe.destroy_node()

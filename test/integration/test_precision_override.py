@@ -17,6 +17,7 @@ BN_LAYERS_PER_NET = 56  # 53 in the ResNet-50 trunk + 3 in the deconvolution hea
 CAMERA = PinholeCamera(1500.0, 1500.0, 320.0, 240.0, 640, 480)
 
 
+@pytest.mark.slow  # a child process that imports torch
 @pytest.mark.parametrize(("override", "expected"), [("1", "torch.bfloat16"), ("0", "torch.float32")])
 def test_the_override_reaches_a_child_process(override, expected):
     code = "from mppe_ros.precision import resolve_precision; print(resolve_precision('auto', 'cpu'))"
