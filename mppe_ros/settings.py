@@ -6,7 +6,10 @@ tracker's settings (mppe_ros.tracking_settings) hold, under the same keys: "rang
 apply, "choices" (allowed strings), "pattern" (regex and its wording for a free-form string),
 "optional" (None is accepted and means "not set") and "run_time" (the node applies a change while
 running). `check_settings` validates an instance from that metadata in its __post_init__;
-`check_value` validates one value (the node's parameter callback). The node's parameter table,
+`check_value` validates one value. Rules across the fields of one type are data too: a settings type lists them
+in its class attribute `RULES` (Rule: the fields, the predicate, the wording, a violating example), which
+`check_settings` checks after the values, so the node can refuse a parameter change that breaks one before applying
+it, and tests enumerate them (`rules_of`). The node's parameter table,
 its descriptors, config/mppe.yaml and the README table are generated from these fields
 (mppe_ros.ros.parameters). This module imports neither torch nor ROS.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,11 +85,47 @@ def check_value(field: dataclasses.Field[Any], value: Any, label: str | None = N
     return value, None
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A rule across fields of one settings type.
+
+    Attributes:
+        fields: the fields it relates, in the order of `wording`'s placeholders.
+        holds: the predicate, of a settings value.
+        wording: the rule with one `{}` per field, e.g. "{} must not exceed {}".
+        violation: field values that break it (the others at their defaults), for tests and examples.
+    """
+
+    fields: tuple[str, ...]
+    holds: Callable[[Any], bool]
+    wording: str
+    violation: dict[str, Any]
+
+    def message(self, settings: Any, name: Callable[[str], str]) -> str:
+        """The broken rule with each field as `name(field) (value)`."""
+        return self.wording.format(*(f"{name(f)} ({getattr(settings, f)!r})" for f in self.fields))
+
+
+class RuleError(ValueError):
+    """A settings value breaks one of its type's RULES (`rule`, the `settings` value that breaks it)."""
+
+    def __init__(self, rule: Rule, settings: Any) -> None:
+        super().__init__(rule.message(settings, lambda f: f"{type(settings).__name__}.{f}"))
+        self.rule, self.settings = rule, settings
+
+
+def rules_of(kind: type) -> tuple[Rule, ...]:
+    """The cross-field rules of a settings type (its RULES; none by default)."""
+    rules: tuple[Rule, ...] = getattr(kind, "RULES", ())
+    return rules
+
+
 def check_settings(settings: Any) -> None:
-    """Validate every `setting()` field of a frozen dataclass instance (call it in __post_init__).
+    """Validate every `setting()` field of a frozen dataclass instance, then its RULES (call it in __post_init__).
 
     Raises:
-        ValueError: "<Type>.<field> must be ..., got ..." for the first refused value.
+        ValueError: "<Type>.<field> must be ..., got ..." for the first refused value; RuleError for the first
+            broken rule.
     """
     for field in dataclasses.fields(settings):
         if "doc" not in field.metadata:
@@ -94,6 +134,9 @@ def check_settings(settings: Any) -> None:
         if problem:
             raise ValueError(problem)
         object.__setattr__(settings, field.name, value)
+    for rule in rules_of(type(settings)):
+        if not rule.holds(settings):
+            raise RuleError(rule, settings)
 
 
 def default_of(kind: type, name: str) -> Any:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import ClassVar
 
-from mppe_ros.settings import check_settings, setting
+from mppe_ros.settings import Rule, check_settings, setting
 
 
 @dataclass(frozen=True)
@@ -109,15 +110,23 @@ class TrackerSettings:
         bounds=(0.0, 60.0), run_time=True,
     )  # fmt: skip
 
+    RULES: ClassVar[tuple[Rule, ...]] = (
+        Rule(
+            ("low_score_threshold", "high_score_threshold"),
+            lambda s: s.low_score_threshold <= s.high_score_threshold,
+            "{} must not exceed {}",
+            {"low_score_threshold": 0.8},
+        ),
+        Rule(
+            ("iou_weight", "layout_weight", "gate_weight", "size_weight"),
+            lambda s: any(w > 0.0 for w in s.association_weights),
+            "at least one association weight must be > 0: {}, {}, {}, {}",
+            {"iou_weight": 0.0, "layout_weight": 0.0, "gate_weight": 0.0, "size_weight": 0.0},
+        ),
+    )
+
     def __post_init__(self) -> None:
         check_settings(self)
-        if self.low_score_threshold > self.high_score_threshold:
-            raise ValueError(
-                f"TrackerSettings.low_score_threshold ({self.low_score_threshold}) must not exceed "
-                f"high_score_threshold ({self.high_score_threshold})"
-            )
-        if self.association_weights == (0.0, 0.0, 0.0, 0.0):
-            raise ValueError("TrackerSettings: at least one association weight must be > 0")
 
     @property
     def association_weights(self) -> tuple[float, float, float, float]:

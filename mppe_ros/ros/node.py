@@ -396,15 +396,33 @@ class MppeNode(LifecycleNode):
     # --- parameters -------------------------------------------------------------------------------
 
     def _check_parameters(self, parameters: list[Any]) -> SetParametersResult:
+        """Accept the set only if the whole new configuration is valid (every value, every cross-field rule)."""
         known = [p for p in parameters if p.name in PARAMETERS_BY_NAME]
         problems = [problem for p in known if (problem := PARAMETERS_BY_NAME[p.name].check(p.value))]
+        if not problems:
+            try:
+                self.config.replace(**{p.name: p.value for p in known})
+            except ValueError as error:
+                problems.append(str(error))
+            except Exception as error:  # noqa: BLE001 - a parameter callback must never end the process
+                problems.append(f"{type(error).__name__}: {error}")
         return SetParametersResult(successful=not problems, reason="; ".join(problems))
 
     def _apply_parameters(self, parameters: list[Any]) -> None:
-        """Replace the whole configuration at once: the next frame reads the new snapshot."""
+        """Replace the whole configuration at once: the next frame reads the new snapshot (checked before)."""
         changes = {p.name: p.value for p in parameters if p.name in PARAMETERS_BY_NAME}
-        self.config = self.config.replace(**changes)
+        try:
+            self.config = self.config.replace(**changes)
+        except Exception as error:  # noqa: BLE001 - a parameter callback must never end the process
+            self.get_logger().error(f"parameters not applied, the configuration is unchanged: {error}")
+            return
         self.get_logger().info(f"parameters changed: {changes}")
+        if not self.config.node.tracking:
+            unused = sorted(name for name in changes if PARAMETERS_BY_NAME[name].group in ("tracking", "schedule"))
+            for name in unused:
+                self._log.info(
+                    f"unused:{name}", f"{name} has no effect while tracking is false (set at start-up)", once=True
+                )
 
     # --- state ------------------------------------------------------------------------------------
 

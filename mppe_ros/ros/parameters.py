@@ -23,7 +23,17 @@ from typing import Any
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
-from mppe_ros.settings import DetectionSettings, ModelSettings, check_settings, check_value, setting, setting_fields
+from mppe_ros.settings import (
+    DetectionSettings,
+    ModelSettings,
+    Rule,
+    RuleError,
+    check_settings,
+    check_value,
+    rules_of,
+    setting,
+    setting_fields,
+)
 from mppe_ros.tracking_settings import DetectionScheduleSettings, TrackerSettings
 
 Value = bool | int | float | str
@@ -179,7 +189,12 @@ class NodeConfig:
         return cls().replace(**values)
 
     def replace(self, **changes: Any) -> NodeConfig:
-        """A copy with the parameters `changes` (by parameter name) applied, validated by their settings types."""
+        """A copy with the parameters `changes` (by parameter name) applied, validated by their settings types
+        (every value, then every cross-field rule: the whole new configuration, or ValueError and nothing).
+
+        Raises:
+            ValueError: an unknown name, a refused value, or a broken rule (named by its parameters and values).
+        """
         unknown = sorted(set(changes) - set(PARAMETERS_BY_NAME))
         if unknown:
             raise ValueError(f"unknown parameters {unknown}; known: {sorted(PARAMETERS_BY_NAME)}")
@@ -187,9 +202,14 @@ class NodeConfig:
         for name, value in changes.items():
             spec = PARAMETERS_BY_NAME[name]
             groups.setdefault(spec.group, {})[spec.field.name] = value
-        return dataclasses.replace(
-            self, **{group: dataclasses.replace(getattr(self, group), **values) for group, values in groups.items()}
-        )
+        replaced = {}
+        for group, values in groups.items():
+            try:
+                replaced[group] = dataclasses.replace(getattr(self, group), **values)
+            except RuleError as error:
+                names = error.rule.message(error.settings, lambda field_name, g=group: parameter_name(g, field_name))
+                raise ValueError(f"refused as a whole: {names}") from None
+        return dataclasses.replace(self, **replaced)
 
     def value(self, name: str) -> Value:
         """The value of parameter `name`."""
@@ -273,6 +293,15 @@ def _parameters() -> tuple[ParameterSpec, ...]:
     if len(set(names)) != len(names):
         raise RuntimeError(f"two settings types define the same parameter name: {names}")
     return specs
+
+
+def parameter_rules() -> list[tuple[str, Rule]]:
+    """Every cross-field rule of the node's settings types: (NodeConfig group, rule)."""
+    return [
+        (group.name, rule)
+        for group in dataclasses.fields(NodeConfig)
+        for rule in rules_of(type(getattr(NodeConfig(), group.name)))
+    ]
 
 
 PARAMETERS: tuple[ParameterSpec, ...] = _parameters()

@@ -46,3 +46,15 @@ def test_detection_schedule_settings_are_validated_and_changeable_at_run_time():
         DetectionScheduleSettings(track_box_expand=0.9)
     with pytest.raises(ValueError, match="redetect_confidence"):
         DetectionScheduleSettings(redetect_confidence=1.5)
+
+
+def test_every_rule_names_its_fields_and_its_violation_breaks_it():
+    from mppe_ros.settings import RuleError, rules_of
+
+    rules = rules_of(TrackerSettings)
+    assert len(rules) == 2
+    for rule in rules:
+        assert rule.holds(TrackerSettings()) and rule.wording.count("{}") == len(rule.fields)
+        with pytest.raises(RuleError) as error:
+            TrackerSettings(**rule.violation)
+        assert all(f"TrackerSettings.{field}" in str(error.value) for field in rule.fields)

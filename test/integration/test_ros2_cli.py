@@ -162,3 +162,23 @@ def test_topic_list_and_info_show_the_reliable_output(node):
 
 def test_no_daemon_is_left(node):
     assert daemons() == []
+
+
+def test_param_set_breaking_a_cross_field_rule_is_refused_and_the_node_lives_on(node):
+    """Each rule of the settings types, broken with `ros2 param set` one value at a time: the value that breaks it
+    is refused with the rule and both parameters named; the node keeps its old value and keeps running."""
+    from mppe_ros.ros.parameters import parameter_name, parameter_rules
+
+    for group, rule in parameter_rules():
+        values = {parameter_name(group, field): value for field, value in rule.violation.items()}
+        *first, last = values.items()
+        for name, value in first:
+            assert "Set parameter successful" in ros2_ok("param", "set", *PARAM, NODE, name, repr(float(value)))
+        refused = ros2("param", "set", *PARAM, NODE, last[0], repr(float(last[1])))
+        text = refused.stdout + refused.stderr
+        assert "Setting parameter failed" in text and all(n in text for n in values), text
+        default = PARAMETERS_BY_NAME[last[0]].default
+        assert str(default) in ros2_ok("param", "get", *PARAM, NODE, last[0])
+        for name, _ in first:  # back to the defaults for the next rule
+            ros2_ok("param", "set", *PARAM, NODE, name, repr(float(PARAMETERS_BY_NAME[name].default)))
+        assert node.poll() is None, "the node exited"
