@@ -359,7 +359,7 @@ def yaml_text() -> str:
 
 
 def markdown_table() -> str:
-    """The README's parameter table (name, default, run-time changeable, meaning)."""
+    """The parameter table of docs/node.md (name, default, run-time changeable, meaning)."""
     rows = ["| Parameter | Default | Run time | Meaning |", "|---|---|---|---|"]
     for spec in PARAMETERS:
         meaning = spec.description
@@ -382,11 +382,11 @@ def _yaml_value(value: Value) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m mppe_ros.ros.parameters --yaml | --markdown`: print the YAML defaults or README table."""
+    """`python -m mppe_ros.ros.parameters --yaml | --markdown`: print the YAML defaults or docs/node.md table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--yaml", action="store_true", help="print config/mppe.yaml")
-    group.add_argument("--markdown", action="store_true", help="print the README parameter table")
+    group.add_argument("--markdown", action="store_true", help="print the docs/node.md parameter table")
     args = parser.parse_args(argv)
     print(yaml_text() if args.yaml else markdown_table(), end="")
 

@@ -63,10 +63,12 @@ def test_table_is_generated_from_the_settings_types():
     assert type(NodeConfig().model) is ModelSettings and type(NodeConfig().detection) is DetectionSettings
 
 
-def test_yaml_file_and_readme_table_are_the_generated_text():
+def test_yaml_file_and_docs_table_are_the_generated_text():
     assert (REPO / "config" / "mppe.yaml").read_text() == yaml_text()
-    readme = (REPO / "README.md").read_text()
-    assert markdown_table() in readme, "README parameter table: paste `python -m mppe_ros.ros.parameters --markdown`"
+    node_doc = (REPO / "docs" / "node.md").read_text()
+    assert markdown_table() in node_doc, (
+        "docs/node.md parameter table: paste `python -m mppe_ros.ros.parameters --markdown`"
+    )
     values = yaml.safe_load(yaml_text())[NODE_NAME]["ros__parameters"]
     assert list(values) == [spec.name for spec in PARAMETERS]
     assert all(
