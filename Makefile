@@ -13,8 +13,8 @@ test: setup
 	$(PYTHON) -m pytest $(ARGS)
 
 # The inner loop: the core and ros rooms (test/core, test/ros) without the `slow` tests; no subprocess, no
-# cross-process DDS (in-process rclpy nodes only). Under 2 minutes on 2 cores (docs/development.md). The two deselected tests
-# start a Python child process (test/ros/test_parameters.py does not mark them slow).
+# cross-process DDS (in-process rclpy nodes only). Under 2 minutes on 2 cores (docs/development.md). The two
+# deselected tests start a Python child process (test/ros/test_parameters.py does not mark them slow).
 FAST_DESELECT := \
 	--deselect test/ros/test_parameters.py::test_table_imports_neither_torch_nor_the_pipeline \
 	--deselect test/ros/test_parameters.py::test_command_line_prints_the_generated_files
