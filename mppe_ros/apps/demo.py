@@ -45,8 +45,9 @@ from visualization_msgs.msg import MarkerArray
 
 from mppe_ros.msg import PersonPose3DArray
 from mppe_ros.overlay import PERSON_COLORS, draw_poses
-from mppe_ros.ros.conversions import bgr_to_image_msg, message_to_dict
+from mppe_ros.ros.conversions import bgr_to_image_msg
 from mppe_ros.ros.node import MppeNode, StartupError
+from mppe_ros.ros.pose_messages import message_to_dict
 from mppe_ros.testing.messages import camera_info as synthetic_camera_info
 from mppe_ros.testing.synthetic import draw_stick_figure
 
