@@ -21,7 +21,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from mppe_ros.ros.camera_info_fallback import REUSED, CameraInfoFallback
-from mppe_ros.ros.parameters import NodeSettings
+from mppe_ros.ros.node_settings import NodeSettings
 from mppe_ros.ros.sync import make_synchronizer
 
 BUILTIN_BACKEND = "mppe_ros.ros.sync"
