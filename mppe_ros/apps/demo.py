@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -87,7 +88,7 @@ def camera_info(header: Header) -> CameraInfo:
 class Player(Node):
     """Publishes the scene and its CameraInfo with one stamp per frame, like a camera driver."""
 
-    def __init__(self, scene: np.ndarray, rate_hz: float, **kwargs):
+    def __init__(self, scene: np.ndarray, rate_hz: float, **kwargs: Any) -> None:
         super().__init__("mppe_demo_player", **kwargs)
         self.scene = scene
         self.image_pub = self.create_publisher(Image, IMAGE_TOPIC, 1)
@@ -103,7 +104,7 @@ class Player(Node):
 class Recorder(Node):
     """Keeps what mppe_node publishes."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__("mppe_demo_recorder", **kwargs)
         self.poses: list[PersonPose3DArray] = []
         self.markers: list[MarkerArray] = []

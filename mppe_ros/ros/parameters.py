@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import math
 import textwrap
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ class NodeConfig:
             try:
                 replaced[group] = dataclasses.replace(getattr(self, group), **values)
             except RuleError as error:
-                names = error.rule.message(error.settings, lambda field_name, g=group: parameter_name(g, field_name))
+                names = error.rule.message(error.settings, functools.partial(parameter_name, group))
                 raise ValueError(f"refused as a whole: {names}") from None
         return dataclasses.replace(self, **replaced)
 
@@ -102,7 +103,8 @@ class ParameterSpec:
     @property
     def default(self) -> Value:
         """Default value; its type is the parameter's type."""
-        default: Value = self.field.default
+        default = self.field.default
+        assert isinstance(default, bool | int | float | str), self.name  # every setting has a default of these
         return default
 
     @property
@@ -132,7 +134,7 @@ class ParameterSpec:
         if self.choices:
             return "one of: " + ", ".join(self.choices)
         if self.field.metadata["pattern"]:
-            return "one of: " + self.field.metadata["pattern"][1].replace("'", "")
+            return "one of: " + str(self.field.metadata["pattern"][1]).replace("'", "")
         if self.value_range is not None and math.inf in self.value_range:
             return f">= {self.value_range[0]}"
         return ""
