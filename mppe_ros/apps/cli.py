@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `mppe-ros`; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        code: int = args.handler(args)
+        return code
     except (WeightsNotFoundError, OSError, ValueError) as error:  # incl. CheckpointError, CameraIntrinsicsError
         sys.stderr.write(f"mppe-ros: error: {error}\n")
         return EXIT_USAGE

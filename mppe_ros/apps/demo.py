@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -45,8 +46,9 @@ from visualization_msgs.msg import MarkerArray
 
 from mppe_ros.msg import PersonPose3DArray
 from mppe_ros.overlay import PERSON_COLORS, draw_poses
-from mppe_ros.ros.conversions import bgr_to_image_msg, message_to_dict
+from mppe_ros.ros.conversions import bgr_to_image_msg
 from mppe_ros.ros.node import MppeNode, StartupError
+from mppe_ros.ros.pose_messages import message_to_dict
 from mppe_ros.testing.messages import camera_info as synthetic_camera_info
 from mppe_ros.testing.synthetic import draw_stick_figure
 
@@ -86,7 +88,7 @@ def camera_info(header: Header) -> CameraInfo:
 class Player(Node):
     """Publishes the scene and its CameraInfo with one stamp per frame, like a camera driver."""
 
-    def __init__(self, scene: np.ndarray, rate_hz: float, **kwargs):
+    def __init__(self, scene: np.ndarray, rate_hz: float, **kwargs: Any) -> None:
         super().__init__("mppe_demo_player", **kwargs)
         self.scene = scene
         self.image_pub = self.create_publisher(Image, IMAGE_TOPIC, 1)
@@ -102,7 +104,7 @@ class Player(Node):
 class Recorder(Node):
     """Keeps what mppe_node publishes."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__("mppe_demo_recorder", **kwargs)
         self.poses: list[PersonPose3DArray] = []
         self.markers: list[MarkerArray] = []

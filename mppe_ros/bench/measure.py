@@ -63,18 +63,19 @@ def random_detector(folder: Path, device: torch.device, min_size_px: int) -> Cal
 
 
 class RosEdge:
-    """Image conversion and message building through mppe_ros.ros.conversions (the ROS edge) when it
-    imports (ROS 2 and the built messages present); otherwise those stages are None."""
+    """Image conversion and message building through mppe_ros.ros.conversions and mppe_ros.ros.pose_messages (the
+    ROS edge) when they import (ROS 2 and the built messages present); otherwise those stages are None."""
 
     def __init__(self) -> None:
         try:
-            from mppe_ros.ros import conversions
+            from mppe_ros.ros import conversions, pose_messages
         except ImportError as error:  # no ROS 2 / messages not built
             self.note = f"image conversion and message building skipped: {error}"
-            self.conversions = None
+            self.conversions = self.messages = None
             return
         self.note = None
-        self.conversions, self.header = conversions, conversions.Header(frame_id="camera_optical_frame")
+        self.conversions, self.messages = conversions, pose_messages
+        self.header = conversions.Header(frame_id="camera_optical_frame")
 
     def image_message(self, image_bgr: np.ndarray) -> Any:
         """The frame as a sensor_msgs/Image (rgb8, as most drivers publish), or the array."""
@@ -90,8 +91,8 @@ def run_frame(pipeline: MppePipeline, edge: RosEdge, message: Any, camera: Pinho
     converted_s = time.perf_counter()
     result = pipeline(image, camera, boxes_xywh=boxes)
     done_s = time.perf_counter()
-    if edge.conversions:
-        edge.conversions.result_to_msg(result, edge.header)
+    if edge.messages:
+        edge.messages.result_to_msg(result, edge.header)
     end_s = time.perf_counter()
     timings = {"image_conversion": converted_s - start_s, **result.timings_s}
     timings.update(message_building=end_s - done_s, end_to_end=end_s - start_s)

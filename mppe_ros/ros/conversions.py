@@ -1,4 +1,6 @@
-"""Conversions between ROS messages and the inference library's numpy arrays and results.
+"""sensor_msgs/Image <-> the inference library's BGR arrays.
+
+Compressed images: mppe_ros.ros.compressed; results to messages: mppe_ros.ros.pose_messages.
 
 Images (`image_to_bgr`): sensor_msgs/Image -> contiguous BGR uint8 [H, W, 3], the pipeline's input.
 - Encodings: bgr8, rgb8, bgra8, rgba8, mono8, 8UC1/8UC3/8UC4 (read as mono8/bgr8/bgra8), the 16-bit
@@ -13,31 +15,17 @@ Images (`image_to_bgr`): sensor_msgs/Image -> contiguous BGR uint8 [H, W, 3], th
   self-test on padded, big-endian probes; otherwise, and in the PyPI environment, the built-in
   decoder does (PyPI's `cv-bridge` ignores `step` and byte order and fails the self-test).
   Validation and the conversion to 8-bit BGR are the same either way.
-
-Compressed images (`compressed_image_to_bgr`): sensor_msgs/CompressedImage (image_transport's
-"compressed" transport) -> the same BGR uint8 [H, W, 3]. The format names the codec: "jpeg" or
-"png", alone or as image_transport writes it ("rgb8; jpeg compressed bgr8", "16UC1; png compressed").
-The payload is decoded with cv2.imdecode as stored (colour JPEG/PNG are BGR, whatever the original
-encoding was); grey and alpha as above; 16-bit PNG is scaled to 8 bits like the raw 16-bit encodings.
-
-Results (`result_to_msg`): PoseResult (metres, from the library) -> mppe_ros/PersonPose3DArray with
-the image's header. `message_to_dict` turns any message into JSON-ready Python values.
 """
 
 from __future__ import annotations
 
-import array
 import functools
-from collections.abc import Sequence
 from typing import Any
 
 import cv2
 import numpy as np
-from geometry_msgs.msg import Point, Vector3
-from sensor_msgs.msg import CompressedImage, Image
+from sensor_msgs.msg import Image
 from std_msgs.msg import Header
-
-from mppe_ros.msg import PersonPose3D, PersonPose3DArray
 
 # encoding -> (channels in the message, bytes per channel, cv2 conversion to BGR or None)
 ENCODINGS: dict[str, tuple[int, int, int | None]] = {
@@ -78,7 +66,8 @@ class ImageFormatError(ValueError):
 
 
 class UnsupportedCompressionError(UnsupportedEncodingError):
-    """The CompressedImage format names no codec of COMPRESSED_CODECS (`encoding` holds the format)."""
+    """The CompressedImage format names no codec of mppe_ros.ros.compressed.COMPRESSED_CODECS (`encoding`: the
+    format)."""
 
     def __init__(self, compressed_format: str) -> None:
         ValueError.__init__(
@@ -182,52 +171,6 @@ def bgr_to_image_msg(image: np.ndarray, header: Header, encoding: str = "bgr8") 
     return msg
 
 
-# --- compressed images -----------------------------------------------------------------------------
-
-COMPRESSED_CODECS = ("jpeg", "jpg", "png")  # the codec word of CompressedImage.format
-_SIGNATURES = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n"}
-_JPEG_END = b"\xff\xd9"  # end-of-image marker: a JPEG without it was cut short
-# decoded (channels, bytes per channel) -> the ENCODINGS entry that native_to_bgr converts from
-_DECODED_ENCODINGS = {
-    (1, 1): "mono8",
-    (3, 1): "bgr8",
-    (4, 1): "bgra8",
-    (1, 2): "mono16",
-    (3, 2): "bgr16",
-    (4, 2): "bgra16",
-}
-
-
-def compressed_image_to_bgr(msg: CompressedImage) -> np.ndarray:
-    """Decode a sensor_msgs/CompressedImage (JPEG or PNG) to the pipeline's input.
-
-    Returns:
-        uint8 [height, width, 3], BGR, C-contiguous, as `image_to_bgr` returns for a raw Image.
-
-    Raises:
-        UnsupportedCompressionError: the format names no codec of COMPRESSED_CODECS.
-        ImageFormatError: empty data, not a JPEG/PNG payload, a truncated JPEG, or OpenCV cannot decode it.
-    """
-    compressed_format = msg.format
-    codec = compressed_format.split(";")[-1].split()
-    if not codec or codec[0].lower() not in COMPRESSED_CODECS:
-        raise UnsupportedCompressionError(compressed_format)
-    data = np.frombuffer(memoryview(msg.data), dtype=np.uint8)
-    described = f"compressed image ({compressed_format!r}, {data.size} B)"
-    if data.size == 0:
-        raise ImageFormatError(f"{described} has no data")
-    kind = next((name for name, magic in _SIGNATURES.items() if data[: len(magic)].tobytes() == magic), None)
-    if kind is None:
-        raise ImageFormatError(f"{described} is neither JPEG nor PNG: it starts with {data[:8].tobytes().hex(' ')}")
-    if kind == "JPEG" and _JPEG_END not in data[-64:].tobytes():
-        raise ImageFormatError(f"{described} is a truncated JPEG (no end-of-image marker FF D9): the message was cut")
-    decoded = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    if decoded is None:
-        raise ImageFormatError(f"{described} is a corrupt or truncated {kind}: OpenCV cannot decode it")
-    native = decoded.reshape(decoded.shape[0], decoded.shape[1], -1)  # JPEG/PNG: 1, 3 or 4 channels, uint8/16
-    return native_to_bgr(native, _DECODED_ENCODINGS[native.shape[2], native.dtype.itemsize])
-
-
 # --- cv_bridge, only when it is installed and correct ---------------------------------------------
 
 
@@ -272,82 +215,3 @@ def _probe_images() -> list[Image]:
 def converter_backend() -> str:
     """ "cv_bridge" or "builtin": which decoder image_to_bgr uses here."""
     return "cv_bridge" if cv_bridge_works() else "builtin"
-
-
-# --- results --------------------------------------------------------------------------------------
-
-
-def result_to_msg(result: Any, header: Header, tracks: Sequence[Any] | None = None) -> PersonPose3DArray:
-    """PoseResult (and its tracks) -> PersonPose3DArray (3D in metres as the library gives them; 2D in px).
-
-    Args:
-        result: mppe_ros.results.PoseResult of one image.
-        header: the input image's header; stamp and frame_id are copied unchanged.
-        tracks: mppe_ros.tracking.TrackedPerson of this frame (tracking on): the persons are these, with the
-            track id, smoothed values and track fields; None: the persons of `result`, id = index.
-    """
-    joint_set, camera = result.joint_set, result.camera
-    msg = PersonPose3DArray(
-        header=Header(stamp=header.stamp, frame_id=header.frame_id),
-        skeleton=joint_set.name,
-        joint_names=list(joint_set.joint_names),
-        root_index=joint_set.root_index,
-        bone_a=[a for a, _ in joint_set.bones],
-        bone_b=[b for _, b in joint_set.bones],
-        fx=float(camera.fx),
-        fy=float(camera.fy),
-        cx=float(camera.cx),
-        cy=float(camera.cy),
-    )
-    if tracks is None:
-        msg.persons = [_person_msg(index, person) for index, person in enumerate(result.persons)]
-    else:
-        msg.persons = [_tracked_person_msg(track) for track in tracks]
-    return msg
-
-
-def _person_msg(index: int, person: Any) -> PersonPose3D:
-    return PersonPose3D(
-        id=index,
-        is_tracked=False,
-        score=float(person.score),
-        box_xywh_px=np.asarray(person.box_xywh_px, dtype=np.float32),
-        root=_point(person.root_cam_m),
-        joints=[_point(xyz) for xyz in person.joints_cam_m],
-        joint_confidences=[float(c) for c in person.joint_confidence],
-        joints_px=[Point(x=float(u), y=float(v), z=0.0) for u, v in person.joints_px],
-        frames_measured=1,
-    )
-
-
-def _tracked_person_msg(track: Any) -> PersonPose3D:
-    msg = _person_msg(track.track_id, track.person)
-    msg.is_tracked = bool(track.is_confirmed)
-    msg.root = _point(track.root_cam_m)
-    msg.joints = [_point(xyz) for xyz in track.joints_cam_m]
-    msg.joints_px = [Point(x=float(u), y=float(v), z=0.0) for u, v in track.joints_px]
-    vx, vy, vz = (float(v) for v in track.velocity_cam_mps)
-    msg.root_velocity = Vector3(x=vx, y=vy, z=vz)
-    msg.age_s = float(track.age_s)
-    msg.frames_measured = int(track.frames_measured)
-    return msg
-
-
-def _point(xyz: Any) -> Point:
-    x, y, z = (float(v) for v in xyz)
-    return Point(x=x, y=y, z=z)
-
-
-def message_to_dict(msg: Any) -> Any:
-    """Any ROS message (or field value) as plain JSON-ready Python values, field by field."""
-    if hasattr(msg, "get_fields_and_field_types"):
-        return {name: message_to_dict(getattr(msg, name)) for name in msg.get_fields_and_field_types()}
-    if isinstance(msg, (list, tuple)):
-        return [message_to_dict(value) for value in msg]
-    if isinstance(msg, (array.array, np.ndarray)):
-        return msg.tolist()
-    if isinstance(msg, (bytes, bytearray)):
-        return list(msg)
-    if isinstance(msg, np.generic):
-        return msg.item()
-    return msg

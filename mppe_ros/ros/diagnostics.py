@@ -27,7 +27,7 @@ from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
 from mppe_ros.ros.frames import FrameTiming, FrameTimings, NodeStats
-from mppe_ros.ros.parameters import NodeSettings
+from mppe_ros.ros.node_settings import NodeSettings
 
 TASK = "pose estimation"
 OK, WARN, ERROR = DiagnosticStatus.OK, DiagnosticStatus.WARN, DiagnosticStatus.ERROR  # levels, bytes

@@ -23,17 +23,13 @@ from visualization_msgs.msg import MarkerArray
 from mppe_ros.camera import CameraIntrinsicsError, PinholeCamera
 from mppe_ros.frame_clock import ZERO
 from mppe_ros.msg import PersonPose3DArray
-from mppe_ros.ros.conversions import (
-    ImageFormatError,
-    UnsupportedEncodingError,
-    compressed_image_to_bgr,
-    image_to_bgr,
-    result_to_msg,
-)
+from mppe_ros.ros.compressed import compressed_image_to_bgr
+from mppe_ros.ros.conversions import ImageFormatError, UnsupportedEncodingError, image_to_bgr
 from mppe_ros.ros.markers import poses_to_markers
 from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.parameters import NodeConfig
 from mppe_ros.ros.people import People, stamp_seconds
+from mppe_ros.ros.pose_messages import result_to_msg
 
 _NUMBERS = re.compile(r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?|\b(?:nan|inf)\b", re.IGNORECASE)
 # Injected boxes (tests, demo): an [N, 4] array for every frame, or a function of the Image message

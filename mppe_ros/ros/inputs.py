@@ -13,7 +13,9 @@ counted and explained once per activation in the log.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from rclpy.node import Node
@@ -21,7 +23,7 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from mppe_ros.ros.camera_info_fallback import REUSED, CameraInfoFallback
-from mppe_ros.ros.parameters import NodeSettings
+from mppe_ros.ros.node_settings import NodeSettings
 from mppe_ros.ros.sync import make_synchronizer
 
 BUILTIN_BACKEND = "mppe_ros.ros.sync"
@@ -47,16 +49,7 @@ def matching_reliability(publisher_policies: list[ReliabilityPolicy]) -> str:
 
 def make_input_synchronizer(settings: NodeSettings) -> tuple[str, Any, list[Callable[[Any], None]]]:
     """(backend name, synchronizer, one feed function per input)."""
-    message_filters = None
-    if settings.sync_backend != "builtin":
-        try:
-            import message_filters
-        except ImportError:
-            if settings.sync_backend == "message_filters":
-                raise ValueError(
-                    "sync_backend is message_filters but the package does not import; install ros-<distro>-"
-                    "message-filters or set sync_backend to auto or builtin"
-                ) from None
+    message_filters = _message_filters(settings.sync_backend)
     if message_filters is None:
         sync = make_synchronizer(settings.sync_mode, settings.sync_queue_size, settings.sync_slop_s)
         return BUILTIN_BACKEND, sync, [sync.connect_input(0), sync.connect_input(1)]
@@ -66,6 +59,27 @@ def make_input_synchronizer(settings: NodeSettings) -> tuple[str, Any, list[Call
     else:
         sync = message_filters.ApproximateTimeSynchronizer(filters, settings.sync_queue_size, settings.sync_slop_s)
     return "message_filters", sync, [f.signalMessage for f in filters]
+
+
+def _message_filters(backend: str) -> ModuleType | None:
+    """The message_filters module for sync_backend `backend`, or None for the built-in synchronizer.
+
+    Raises:
+        ValueError: backend is message_filters and the package does not import.
+    """
+    if backend == "builtin":
+        return None
+    try:
+        import message_filters
+    except ImportError:
+        if backend == "message_filters":
+            raise ValueError(
+                "sync_backend is message_filters but the package does not import; install ros-<distro>-"
+                "message-filters or set sync_backend to auto or builtin"
+            ) from None
+        return None
+    module: ModuleType = message_filters
+    return module
 
 
 class InputSubscriptions:
@@ -131,12 +145,16 @@ class InputSubscriptions:
             (CameraInfo, self.camera_info_topic, "camera_infos_received", fallback.camera_info, feed_info),
         )
         self._subscriptions = [
-            self._node.create_subscription(
-                kind, topic, lambda msg, c=counter, s=see, f=feed: (self._on_message(c), s(msg), f(msg)), qos
-            )
+            self._node.create_subscription(kind, topic, functools.partial(self._received, counter, see, feed), qos)
             for kind, topic, counter, see, feed in streams
         ]
         self.reliability = reliability
+
+    def _received(self, counter: str, see: Callable[[Any], None], feed: Callable[[Any], None], msg: Any) -> None:
+        """One input message: counted, seen by the CameraInfo fallback, fed to the synchronizer."""
+        self._on_message(counter)
+        see(msg)
+        feed(msg)
 
     def _on_unpaired(self, counter: str) -> None:
         """Count an image that went unpaired; the first of each kind is explained in the log."""

@@ -75,7 +75,7 @@ def poses_to_markers(
         people = [(t.track_id, t.joints_cam_m, t.root_cam_m) for t in tracks]
     for person_id, joints_m, root_m in people:
         joints = np.asarray(joints_m, dtype=np.float64)
-        finite = np.isfinite(joints).all(axis=1)
+        finite = np.asarray(np.isfinite(joints).all(axis=1), dtype=bool)
         new_marker = functools.partial(_new_marker, header, person_id, person_color(person_id), lifetime)
         bone_marker = new_marker(NAMESPACE_BONES, Marker.LINE_LIST)
         bone_marker.scale.x = BONE_WIDTH_M * scale

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mppe_ros.ros.frames import NodeStats
-from mppe_ros.ros.parameters import NodeSettings
+from mppe_ros.ros.node_settings import NodeSettings
 
 MIN_IMAGE_SHARE = 0.5  # fewer images than this share of the camera_infos: the images are being lost
 MIN_CAMERA_INFOS = 5  # camera_infos in a window before the share is judged

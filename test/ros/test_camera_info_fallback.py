@@ -10,7 +10,7 @@ from std_msgs.msg import Header
 
 from mppe_ros.ros.camera_info_fallback import REUSED, WITHOUT, CameraInfoFallback, usable
 from mppe_ros.ros.inputs import make_input_synchronizer
-from mppe_ros.ros.parameters import NodeSettings
+from mppe_ros.ros.node_settings import NodeSettings
 from mppe_ros.testing import messages
 
 FRAME, WIDTH, HEIGHT = "cam_optical", 64, 48

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from sensor_msgs.msg import CompressedImage, Image
 
+from mppe_ros.ros.compressed import compressed_image_to_bgr
 from mppe_ros.ros.conversions import (
     ImageFormatError,
     UnsupportedCompressionError,
     UnsupportedEncodingError,
-    compressed_image_to_bgr,
     image_to_bgr,
 )
 

@@ -21,7 +21,8 @@ from mppe_ros.results import PoseResult
 from mppe_ros.ros.diagnostics import DiagnosticsReporter
 from mppe_ros.ros.frames import FrameHandler, FramePublisher, FrameTiming, FrameTimings, NodeStats
 from mppe_ros.ros.node_log import ThrottledLog
-from mppe_ros.ros.parameters import NodeConfig, NodeSettings
+from mppe_ros.ros.node_settings import NodeSettings
+from mppe_ros.ros.parameters import NodeConfig
 from mppe_ros.testing import messages
 
 context = ros_harness.context  # fixture: a fresh rclpy context per test

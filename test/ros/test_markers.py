@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from std_msgs.msg import Header
-from test_conversions import make_result
+from test_pose_messages import make_result
 from visualization_msgs.msg import Marker
 
 from mppe_ros.ros.markers import (

@@ -9,12 +9,12 @@ import pytest
 import yaml
 from conftest import REPO_ROOT
 
+from mppe_ros.ros.node_settings import NodeSettings
 from mppe_ros.ros.parameters import (
     NODE_NAME,
     PARAMETERS,
     PARAMETERS_BY_NAME,
     NodeConfig,
-    NodeSettings,
     declare_node_parameters,
     markdown_table,
     parameter_name,
