@@ -105,7 +105,7 @@ class PoseResult:
                 )
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Plain-JSON form (json.dumps-able); the schema is documented in the README."""
+        """Plain-JSON form (json.dumps-able); the schema is documented in docs/cli.md."""
         camera = self.camera
         return {
             "joint_set": self.joint_set.name,

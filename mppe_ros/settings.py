@@ -10,7 +10,7 @@ running). `check_settings` validates an instance from that metadata in its __pos
 in its class attribute `RULES` (Rule: the fields, the predicate, the wording, a violating example), which
 `check_settings` checks after the values, so the node can refuse a parameter change that breaks one before applying
 it, and tests enumerate them (`rules_of`). The node's parameter table,
-its descriptors, config/mppe.yaml and the README table are generated from these fields
+its descriptors, config/mppe.yaml and the table in docs/node.md are generated from these fields
 (mppe_ros.ros.parameters). This module imports neither torch nor ROS.
 """
 

@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     infer.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     infer.add_argument(
-        "--precision", default="fp32", choices=PRECISIONS, help="network precision (fp16: CUDA only; see README)"
+        "--precision", default="fp32", choices=PRECISIONS, help="network precision (fp16: CUDA only; see docs/node.md)"
     )
     infer.add_argument("--allow-download", action="store_true", help="download missing weights from the official links")
     infer.add_argument("--json", metavar="OUT", help="write the result as JSON to this file ('-': stdout)")

@@ -93,7 +93,7 @@ def add_soak_arguments(parser: argparse.ArgumentParser) -> None:
     """The soak options of `mppe-ros bench` (mppe_ros.bench.soak)."""
     option = parser.add_argument
     option("--soak-frames", type=int, metavar="N", help="soak instead of the benchmark: stream N frames through the "
-           "node after the warm-up and report its memory (10000 in the README); the first of --sizes (default "
+           "node after the warm-up and report its memory (10000 in docs/performance.md); the first of --sizes (default "
            "320x240), --device and --precision apply")  # fmt: skip
     option("--soak-persons", type=int, default=0, metavar="P",
            help="injected persons per soak frame (default 0: no networks)")  # fmt: skip

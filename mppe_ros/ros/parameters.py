@@ -5,7 +5,7 @@ whether it changes at run time: ModelSettings and DetectionSettings (mppe_ros.se
 the library), TrackerSettings and DetectionScheduleSettings (mppe_ros.tracking_settings) and NodeSettings
 (mppe_ros.ros.node_settings: inputs, synchronization, markers, logging). NodeConfig holds one
 value of each; `PARAMETERS` (one ParameterSpec per field, in that order) is derived from them, and
-so are the descriptors (`declare_node_parameters`), config/mppe.yaml and the README table
+so are the descriptors (`declare_node_parameters`), config/mppe.yaml and the table in docs/node.md
 (`python -m mppe_ros.ros.parameters --yaml | --markdown`; tests check both files). Importing this
 module does not import torch.
 
@@ -130,7 +130,7 @@ class ParameterSpec:
 
     @property
     def constraint(self) -> str:
-        """The constraint in words (descriptor `additional_constraints`, README), or ""."""
+        """The constraint in words (descriptor `additional_constraints`, docs/node.md), or ""."""
         if self.choices:
             return "one of: " + ", ".join(self.choices)
         if self.field.metadata["pattern"]:
