@@ -55,6 +55,24 @@ def detector_weights(tmp_path_factory) -> tuple[Path, dict]:
     return path, state
 
 
+@pytest.fixture(scope="session")
+def fast_detector_weights(tmp_path_factory) -> Path:
+    """A seeded random state_dict of profile fast's detector, saved under torchvision's COCO file name."""
+    import torch
+    from torchvision.models import detection
+
+    from mppe_ros.detection import DETECTOR_MODELS
+    from mppe_ros.profiles import PROFILES
+
+    name = str(PROFILES["fast"]["detector"])
+    torch.manual_seed(0)
+    model = getattr(detection, name)(weights=None, weights_backbone=None)
+    state = {k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    path = tmp_path_factory.mktemp("fast_detector") / Path(DETECTOR_MODELS[name][1].url).name
+    torch.save(state, path)
+    return path
+
+
 def run_bench(arguments: list[str], out: Path, stem: str, env: dict[str, str] | None = None) -> tuple[dict, str, str]:
     """`python -m mppe_ros bench ARGUMENTS --out OUT` in a child process, as `make bench` runs it.
 

@@ -27,6 +27,7 @@ from mppe_ros.detection import DETECTOR_MODELS
 from mppe_ros.joint_sets import JOINT_SETS, get_joint_set
 from mppe_ros.overlay import draw_skeletons
 from mppe_ros.pipeline import DETECTORS, PRECISIONS, MppePipeline, PipelineConfig
+from mppe_ros.profiles import PROFILE_DETECTORS
 from mppe_ros.results import PoseResult
 from mppe_ros.weights import (
     DEFAULT_WEIGHTS,
@@ -97,9 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--download", action="store_true", help="download the missing files the demo needs")
     weights.add_argument(
         "--detector",
-        default=DETECTORS[0],
         choices=DETECTORS[:-1],
-        help="whose COCO weights --download fetches (the node's `detector` parameter)",
+        help="whose COCO weights --download fetches (the node's `detector` parameter; default: both profiles' "
+        f"detectors, {' and '.join(PROFILE_DETECTORS)}: the node loads one of them by default, by the hardware)",
     )
     weights.set_defaults(handler=run_weights)
 
@@ -194,14 +195,14 @@ def run_bench(args: argparse.Namespace) -> int:
     return benchmark.main(args)
 
 
-def _non_default(detector: str) -> str | None:
-    return None if detector == DETECTORS[0] else detector
-
-
-def demo_weights_files(detector: str = DETECTORS[0]) -> list[WeightsFile]:
-    """The files the demo (and the node's default parameters) need: PoseNet, RootNet, the detector's weights."""
+def demo_weights_files(detector: str | None = None) -> list[WeightsFile]:
+    """The files the demo (and the node's default parameters) need: PoseNet, RootNet and the COCO weights of
+    `detector`, or (None) of both profiles' detectors (mppe_ros.profiles: the node's default follows the hardware)."""
     posenet, rootnet = DEFAULT_WEIGHTS["muco_21"]
-    return [official_file(posenet), official_file(rootnet), detector_file(detector, DETECTOR_MODELS[detector][1].url)]
+    detectors = [detector] if detector else list(PROFILE_DETECTORS)
+    return [official_file(posenet), official_file(rootnet)] + [
+        detector_file(name, DETECTOR_MODELS[name][1].url) for name in detectors
+    ]
 
 
 def all_weights_files() -> list[WeightsFile]:
@@ -231,7 +232,7 @@ def run_weights(args: argparse.Namespace) -> int:
     missing = [item.name for item in demo if not item.path.is_file()]
     if missing:
         print(f"the demo needs {len(demo)} files, {len(missing)} missing ({', '.join(missing)}): "
-              f"fetch them with `{download_command(_non_default(args.detector))}`")  # fmt: skip
+              f"fetch them with `{download_command(args.detector)}`")  # fmt: skip
     else:
         print(f"the demo's {len(demo)} files are present")
     return 0

@@ -38,6 +38,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from mppe_ros import host_memory
 from mppe_ros.msg import PersonPose3DArray
+from mppe_ros.profiles import choose_profile
 from mppe_ros.ros import conversions
 from mppe_ros.ros.diagnostics import DiagnosticsReporter
 from mppe_ros.ros.executor_calls import ExecutorCalls
@@ -117,6 +118,8 @@ class MppeNode(LifecycleNode):
         except (ValueError, ParameterException) as error:
             self.destroy_node()
             raise StartupError(f"bad parameter: {error}") from None
+        self.profile = choose_profile(self.config.node.profile, self.config.model.device)
+        self.get_logger().info(self.profile.summary(self.config.value))
         self._injected_pipeline, self._boxes = pipeline, boxes
         self.pipeline: Any = None
         self.poses_publisher: Any = None
@@ -376,6 +379,7 @@ class MppeNode(LifecycleNode):
             tracks=self._active.people.confirmed if self._active is not None and self._active.people else 0,
             precision=self._precision,
             active=self._active is not None,
+            extra={"Profile": self.profile.describe()},
         )
         self.diagnostics_publisher.publish(report)
 

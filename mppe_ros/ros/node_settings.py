@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mppe_ros.profiles import PROFILE_CHOICES
 from mppe_ros.settings import check_settings, setting
 
 
@@ -106,6 +107,12 @@ class NodeSettings:
         "warn once when no synchronized pair arrived after this long, s (0: never)",
         bounds=(0.0, 3600.0),
         run_time=True,
+    )
+    profile: str = setting(
+        "auto",
+        "defaults that fit the hardware: accurate (fp32, the ResNet-50 FPN detector at 800 px), fast (precision auto, "
+        "the 320 px MobileNet detector) or auto (accurate on CUDA, fast on a CPU); a parameter set explicitly wins",
+        choices=PROFILE_CHOICES,
     )
     autostart: bool = setting(
         True,

@@ -20,11 +20,13 @@ import dataclasses
 import functools
 import math
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 
+from mppe_ros.profiles import PROFILE_PARAMETERS, PROFILES, Value, choose_profile, cuda_available
 from mppe_ros.ros.node_settings import NodeSettings
 from mppe_ros.settings import (
     DetectionSettings,
@@ -37,7 +39,6 @@ from mppe_ros.settings import (
 )
 from mppe_ros.tracking_settings import DetectionScheduleSettings, TrackerSettings
 
-Value = bool | int | float | str
 NODE_NAME = "mppe_node"
 
 
@@ -174,6 +175,7 @@ def parameter_rules() -> list[tuple[str, Rule]]:
 
 
 PARAMETERS: tuple[ParameterSpec, ...] = _parameters()
+FIRST_DECLARED = ("profile", "device")  # they choose the profile, which gives other parameters their defaults
 PARAMETERS_BY_NAME: dict[str, ParameterSpec] = {spec.name: spec for spec in PARAMETERS}
 
 
@@ -191,8 +193,12 @@ def descriptor(spec: ParameterSpec) -> ParameterDescriptor:
     return result
 
 
-def declare_node_parameters(node: Any) -> NodeConfig:
+def declare_node_parameters(node: Any, has_cuda: Callable[[], bool] = cuda_available) -> NodeConfig:
     """Declare every PARAMETERS row on an rclpy node and return the values it starts with.
+
+    `profile` and `device` are declared first; their profile (mppe_ros.profiles.choose_profile, `has_cuda`
+    asked for profile auto with device auto) gives the defaults of the other parameters it names, so a value from
+    a parameter file or the command line always wins over the profile.
 
     Finite ranges go into the descriptor (rclpy enforces them, also for values from a parameter
     file); choices and open ranges into `additional_constraints` (checked by the settings types
@@ -203,13 +209,20 @@ def declare_node_parameters(node: Any) -> NodeConfig:
         ValueError: a value given at start-up (parameter file, command line) is not acceptable;
             the message names the parameter, what is expected and what was given.
     """
-    declarations = [(spec.name, spec.default, descriptor(spec)) for spec in PARAMETERS]
-    parameters = node.declare_parameters("", declarations)
-    values = {parameter.name: parameter.value for parameter in parameters}
+    values = _declare(node, [PARAMETERS_BY_NAME[name] for name in FIRST_DECLARED], {})
+    profile = choose_profile(str(values["profile"]), str(values["device"]), has_cuda)
+    values |= _declare(node, [spec for spec in PARAMETERS if spec.name not in values], profile.defaults)
+    return NodeConfig.from_mapping(values)
+
+
+def _declare(node: Any, specs: list[ParameterSpec], defaults: dict[str, Value]) -> dict[str, Value]:
+    """Declare `specs` (default: `defaults`, else the settings field's); their start values, checked."""
+    declarations = [(spec.name, defaults.get(spec.name, spec.default), descriptor(spec)) for spec in specs]
+    values = {parameter.name: parameter.value for parameter in node.declare_parameters("", declarations)}
     problems = [problem for name, value in values.items() if (problem := PARAMETERS_BY_NAME[name].check(value))]
     if problems:
         raise ValueError("; ".join(problems))
-    return NodeConfig.from_mapping(values)
+    return values
 
 
 def yaml_text() -> str:
@@ -224,12 +237,19 @@ def yaml_text() -> str:
     for spec in PARAMETERS:
         flag = " [run-time]" if spec.dynamic else ""
         lines += textwrap.wrap(spec.description + flag, 100, initial_indent="    # ", subsequent_indent="    #   ")
-        lines.append(f"    {spec.name}: {_yaml_value(spec.default)}")
+        if spec.name in PROFILE_PARAMETERS:  # written here, it would always win over the profile
+            fast = _yaml_value(PROFILES["fast"][spec.name])
+            lines.append(
+                f"    #   set by profile (accurate: {_yaml_value(spec.default)}, fast: {fast}); uncomment to fix it:"
+            )
+            lines.append(f"    # {spec.name}: {_yaml_value(spec.default)}")
+        else:
+            lines.append(f"    {spec.name}: {_yaml_value(spec.default)}")
     return "\n".join(lines) + "\n"
 
 
 def markdown_table() -> str:
-    """The parameter table of docs/node.md (name, default, run-time changeable, meaning)."""
+    """The parameter table of docs/node.md (name, default, run-time changeable, meaning; the profile's values)."""
     rows = ["| Parameter | Default | Run time | Meaning |", "|---|---|---|---|"]
     for spec in PARAMETERS:
         meaning = spec.description
@@ -237,6 +257,10 @@ def markdown_table() -> str:
             meaning += f" (range {spec.value_range[0]} to {spec.value_range[1]})"
         elif spec.value_range is not None:
             meaning += f" ({spec.constraint})"
+        if spec.name in PROFILE_PARAMETERS:
+            meaning += (
+                f"; the default is profile accurate's, profile fast sets `{_yaml_value(PROFILES['fast'][spec.name])}`"
+            )
         rows.append(
             f"| `{spec.name}` | `{_yaml_value(spec.default)}` | {'yes' if spec.dynamic else 'no'} | {meaning} |"
         )

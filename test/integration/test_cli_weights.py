@@ -17,11 +17,13 @@ from conftest import REPO_ROOT, child_env
 
 from mppe_ros.apps.cli import main
 from mppe_ros.detection import DETECTOR_MODELS, detector_weights_file
+from mppe_ros.profiles import PROFILE_DETECTORS
 from mppe_ros.weights import DEFAULT_WEIGHTS, DOWNLOAD_COMMAND, MIRROR_ENV, OFFICIAL_WEIGHTS, resolve_weights
 
 DETECTOR = "fasterrcnn_resnet50_fpn"
 DETECTOR_URL = DETECTOR_MODELS[DETECTOR][1].url
 DETECTOR_FILE = Path(urlsplit(DETECTOR_URL).path).name
+DETECTOR_FILES = {name: Path(urlsplit(DETECTOR_MODELS[name][1].url).path).name for name in PROFILE_DETECTORS}
 POSENET_PATH, ROOTNET_PATH = "/posenet_muco/snapshot_24.pth.tar", "/rootnet_muco/snapshot_18.pth.tar"
 CONFIRM_PAGE = """<!DOCTYPE html><html><head><title>Google Drive - Virus scan warning</title></head><body>
 <p>Google Drive can't scan this file for viruses.</p><form id="download-form" action="{base}/download" method="get">
@@ -80,9 +82,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             )
         elif path == ROOTNET_PATH:
             self._answer(200, binary, ROOTNET)
-        elif path == f"/{DETECTOR}/{DETECTOR_FILE}":  # like a CDN redirect
-            self._answer(302, {"Location": f"/models/{DETECTOR_FILE}"})
-        elif path == f"/models/{DETECTOR_FILE}":
+        elif path in {f"/{name}/{file}" for name, file in DETECTOR_FILES.items()}:  # like a CDN redirect
+            self._answer(302, {"Location": f"/models/{Path(path).name}"})
+        elif path in {f"/models/{file}" for file in DETECTOR_FILES.values()}:
             self._answer(200, binary, DETECTOR_STATE)
         else:
             self._answer(404, {"Content-Type": "text/plain"}, b"not found")
@@ -116,8 +118,7 @@ def expected_files(home: Path) -> dict[Path, bytes]:
     return {
         home / "mppe_ros" / POSENET_PATH[1:]: POSENET,
         home / "mppe_ros" / ROOTNET_PATH[1:]: ROOTNET,
-        home / "torch/hub/checkpoints" / DETECTOR_FILE: DETECTOR_STATE,
-    }
+    } | {home / "torch/hub/checkpoints" / file: DETECTOR_STATE for file in DETECTOR_FILES.values()}
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -127,7 +128,7 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
 
 
 @pytest.mark.slow  # a child process that imports torch (7 s on 2 idle cores)
-def test_download_fetches_the_three_files_where_they_are_looked_for(homes, server, capsys):
+def test_download_fetches_the_four_files_where_they_are_looked_for(homes, server, capsys):
     done = subprocess.run(  # the real command, as a user types it from a checkout
         [sys.executable, "-m", "mppe_ros", "weights", "--download"],
         cwd=REPO_ROOT, env=child_env(), capture_output=True, text=True, timeout=120,
@@ -138,10 +139,10 @@ def test_download_fetches_the_three_files_where_they_are_looked_for(homes, serve
     assert not list(homes.rglob("*.part"))
     assert "/download?id=P&export=download&confirm=t&uuid=u-1" in server.requests  # Drive's form was followed
     for name, what in (("posenet_muco", "3DMPPE PoseNet checkpoint"), ("rootnet_muco", "3DMPPE RootNet checkpoint"),
-                       (DETECTOR, "torchvision COCO detector state_dict")):  # fmt: skip
+                       *((name, "torchvision COCO detector state_dict") for name in DETECTOR_FILES)):  # fmt: skip
         assert f"{name}: downloading {server.base}/{name}/" in done.stdout and f"checked: a {what})" in done.stdout
         assert f"{name}: [##############################] 100%" in done.stderr  # the progress bars, on stderr
-    assert "all 3 weight files are present" in done.stdout
+    assert "all 4 weight files are present" in done.stdout
     # Found by the library's resolution, the detector and torchvision's own loader (no network for a cached file).
     posenet, rootnet = DEFAULT_WEIGHTS["muco_21"]
     assert set(resolve_weights({posenet: None, rootnet: None}).values()) <= set(expected_files(homes))
@@ -152,9 +153,9 @@ def test_download_fetches_the_three_files_where_they_are_looked_for(homes, serve
     # Once present, nothing is downloaded again; `mppe-ros weights` lists them as present.
     requests = len(server.requests)
     code, stdout, _ = run_cli(["weights", "--download"], capsys)
-    assert code == 0 and stdout.count("(kept)") == 3 and len(server.requests) == requests
+    assert code == 0 and stdout.count("(kept)") == 4 and len(server.requests) == requests
     code, stdout, _ = run_cli(["weights"], capsys)
-    assert code == 0 and "the demo's 3 files are present" in stdout
+    assert code == 0 and "the demo's 4 files are present" in stdout
     for path in expected_files(homes):
         assert f"present  {path}" in stdout
 
@@ -163,7 +164,7 @@ def test_a_refused_file_exits_2_and_leaves_no_partial_file(homes, server, capsys
     server.html[POSENET_PATH] = "<!DOCTYPE html><html><head><title>Sign in</title></head><body>login</body></html>"
     code, stdout, stderr = run_cli(["weights", "--download"], capsys)
     assert code == 2 and "Traceback" not in stderr
-    assert "\nmppe-ros: error: 1 of 3 weight files could not be downloaded (nothing partial was kept):\n" in stderr
+    assert "\nmppe-ros: error: 1 of 4 weight files could not be downloaded (nothing partial was kept):\n" in stderr
     assert "posenet_muco: " in stderr and "sent an HTML page (" in stderr and 'title "Sign in"' in stderr
     assert "fetch it by hand: https://drive.google.com/file/d/1xjefKgjsH-W8v2lVn1Hbwzp2_Su7KtG0" in stderr
     posenet_file, *others = expected_files(homes)
@@ -182,7 +183,7 @@ def test_weights_lists_each_file_where_it_is_looked_for(homes, capsys):
         assert f"missing  put it at {path}" in stdout
     assert stdout.count("missing  put it at") == len(OFFICIAL_WEIGHTS) + len(DETECTOR_MODELS)
     assert (
-        "the demo needs 3 files, 3 missing (posenet_muco, rootnet_muco, fasterrcnn_resnet50_fpn): "
+        f"the demo needs 4 files, 4 missing (posenet_muco, rootnet_muco, {', '.join(DETECTOR_FILES)}): "
         f"fetch them with `{DOWNLOAD_COMMAND}`" in stdout
     )
 
@@ -200,8 +201,10 @@ def test_demo_without_weights_names_the_download_command(tmp_path):
     # The node's StartupError (built in mppe_ros.weights) names the command ...
     assert f"in one command, run: {DOWNLOAD_COMMAND} (from a checkout: .venv/bin/python -m mppe_ros weights" in stderr
     # ... and the demo lists the three files it needs, then the command once more.
-    assert "mppe demo: the demo needs 3 weight files, 3 missing:" in stderr
-    assert f"{DETECTOR}  MISSING  {tmp_path / 'torch/hub/checkpoints' / DETECTOR_FILE}" in stderr
+    assert "mppe demo: the demo needs 4 weight files, 4 missing:" in stderr
+    width = max(map(len, DETECTOR_FILES))  # the names are padded to the longest
+    for name, file in DETECTOR_FILES.items():
+        assert f"{name:<{width}}  MISSING  {tmp_path / 'torch/hub/checkpoints' / file}" in stderr
     assert (
         "mppe demo: fetch them all with one command: .venv/bin/python -m mppe_ros weights --download "
         f"(installed: {DOWNLOAD_COMMAND}), then run make demo again" in stderr

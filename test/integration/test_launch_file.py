@@ -33,6 +33,7 @@ from ros_tools import requires, ros2_command, tools_env
 from sensor_msgs.msg import CameraInfo, Image
 
 from mppe_ros.msg import PersonPose3DArray
+from mppe_ros.profiles import ACCURATE, choose_profile
 
 LAUNCH_FILE = REPO_ROOT / "launch" / "mppe.launch.py"
 # A DDS domain of this module's own: every launch starts a node named /mppe_node, and a /mppe_node another test of
@@ -254,9 +255,10 @@ def probe():
 
 
 def test_defaults_start_headless_and_ctrl_c_ends_everything(
-    launches, official_weights, detector_weights, probe, tmp_path
+    launches, official_weights, detector_weights, fast_detector_weights, probe, tmp_path
 ):
-    """No argument at all: the installed config/mppe.yaml, the default detector and device, no RViz.
+    """No argument at all: the installed config/mppe.yaml, the default device, the detector of profile auto here
+    (accurate with CUDA, fast without), no RViz.
 
     The weights sit where a user's would: the mppe_ros cache ($MPPE_ROS_HOME) and torchvision's ($TORCH_HOME).
     Ctrl-C (SIGINT to the process group) ends the launch with status 0 and no process left.
@@ -267,16 +269,19 @@ def test_defaults_start_headless_and_ctrl_c_ends_everything(
         (cache / name / official_weights[key].name).symlink_to(official_weights[key])
     hub = tmp_path / "torch_home" / "hub" / "checkpoints"
     hub.mkdir(parents=True)
-    (hub / detector_weights[0].name).symlink_to(detector_weights[0])
+    for path in (detector_weights[0], fast_detector_weights):
+        (hub / path.name).symlink_to(path)
 
     launch = launches([], env={"MPPE_ROS_HOME": str(cache), "TORCH_HOME": str(tmp_path / "torch_home")})
     launch.wait_until(probe.subscribed("/camera/image_raw"), "mppe_node subscribes /camera/image_raw")
     # discovery shows each subscription on its own: the second one may come later than the first
     launch.wait_until(probe.subscribed("/camera/camera_info"), "mppe_node subscribes /camera/camera_info")
-    assert probe.parameters("/mppe_node", ["device", "detector", "use_rectified"]) == {
+    profile = choose_profile("auto", "auto")  # asks torch for CUDA, as the node does
+    assert probe.parameters("/mppe_node", ["device", "detector", "use_rectified", "profile"]) == {
         "device": "auto",
-        "detector": "fasterrcnn_resnet50_fpn",
+        "detector": profile.defaults.get("detector", ACCURATE["detector"]),
         "use_rectified": False,
+        "profile": "auto",
     }
     assert "rviz2" not in launch.text(), launch.text()
     processes = launch.group()

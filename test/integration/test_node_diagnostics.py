@@ -17,6 +17,8 @@ def test_status_follows_the_stream(context, pipeline):
         context,
         pipeline,
         reliable=True,
+        rosout=True,
+        device="cpu",  # profile auto: fast, said once at start and on every status
         diagnostics_no_input_s=1.0,
         diagnostics_warn_latency_s=60.0,
         diagnostics_error_latency_s=120.0,
@@ -45,6 +47,9 @@ def test_status_follows_the_stream(context, pipeline):
         assert status.hardware_id == "cpu", status
         assert level == DiagnosticStatus.OK, status
         assert values["Inference thread alive"] == "True" and values["Active"] == "True"
+        assert values["Profile"] == "fast (auto: device cpu)", values
+        profile_lines = [log.msg for log in harness.logs if log.msg.startswith("profile ")]
+        assert len(profile_lines) == 1 and "detector fasterrcnn_mobilenet_v3_large_320_fpn" in profile_lines[0]
         assert float(values["Median latency (s)"]) >= 0 and int(values["Events since startup"]) >= 1
         assert harness.spin_until(lambda: latest()[0] == DiagnosticStatus.WARN, 30), reports[-1]
         assert "diagnostics_no_input_s" in reports[-1].status[0].message

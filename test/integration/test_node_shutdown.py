@@ -74,6 +74,7 @@ class NodeProcess:
             sys.executable, "-m", "mppe_ros", "node", "--ros-args", "-r", f"__node:={self.name}",
             "-p", f"posenet_path:={weights['posenet']}", "-p", f"rootnet_path:={weights['rootnet']}",
             "-p", f"detector_weights_path:={detector_path}", "-p", "device:=cpu", "-p", "input_reliability:=reliable",
+            "-p", "profile:=accurate",  # the ResNet-50 detector at 800 px: a frame in flight lasts seconds
         ]  # fmt: skip
         # one torch thread: a detector frame takes seconds on any CPU, so "a frame in flight" lasts long enough
         env = {**child_env(), "RCUTILS_LOGGING_BUFFERED_STREAM": "0", "PYTHONUNBUFFERED": "1",

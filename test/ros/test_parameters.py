@@ -9,6 +9,7 @@ import pytest
 import yaml
 from conftest import REPO_ROOT
 
+from mppe_ros.profiles import PROFILE_PARAMETERS
 from mppe_ros.ros.node_settings import NodeSettings
 from mppe_ros.ros.parameters import (
     NODE_NAME,
@@ -70,10 +71,12 @@ def test_yaml_file_and_docs_table_are_the_generated_text():
         "docs/node.md parameter table: paste `python -m mppe_ros.ros.parameters --markdown`"
     )
     values = yaml.safe_load(yaml_text())[NODE_NAME]["ros__parameters"]
-    assert list(values) == [spec.name for spec in PARAMETERS]
-    assert all(
-        values[spec.name] == spec.default and type(values[spec.name]) is type(spec.default) for spec in PARAMETERS
-    )
+    written = [spec for spec in PARAMETERS if spec.name not in PROFILE_PARAMETERS]  # those are commented out
+    assert list(values) == [spec.name for spec in written]
+    assert all(values[spec.name] == spec.default and type(values[spec.name]) is type(spec.default) for spec in written)
+    for name in PROFILE_PARAMETERS:  # uncommented, each is the parameter's default
+        line = next(line for line in yaml_text().splitlines() if line.startswith(f"    # {name}: "))
+        assert yaml.safe_load(line.replace("# ", "", 1).strip()) == {name: PARAMETERS_BY_NAME[name].default}
 
 
 def test_command_line_prints_the_generated_files():
@@ -209,7 +212,8 @@ def test_params_file_loads_through_rcl_with_the_declared_types(tmp_path):
     try:
         args = ["--ros-args", "--params-file", str(REPO / "config" / "mppe.yaml"), "--params-file", str(changed)]
         node = Node(NODE_NAME, context=context, cli_args=args)
-        assert declare_node_parameters(node) == NodeConfig().replace(marker_scale=2.5, sync_mode="exact")
+        expected = NodeConfig().replace(marker_scale=2.5, sync_mode="exact")  # profile accurate: the defaults
+        assert declare_node_parameters(node, has_cuda=lambda: True) == expected
         node.destroy_node()
     finally:
         rclpy.shutdown(context=context)
