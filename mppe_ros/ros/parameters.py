@@ -34,7 +34,7 @@ from mppe_ros.settings import (
     setting,
     setting_fields,
 )
-from mppe_ros.tracking_settings import DetectionScheduleSettings, TrackerSettings
+from mppe_ros.tracking import DetectionScheduleSettings, SessionSettings, TrackerSettings
 
 Value = bool | int | float | str
 NODE_NAME = "mppe_node"
@@ -182,6 +182,13 @@ class NodeConfig:
     node: NodeSettings = NodeSettings()
     tracking: TrackerSettings = TrackerSettings()
     schedule: DetectionScheduleSettings = DetectionScheduleSettings()
+
+    @property
+    def session(self) -> SessionSettings:
+        """The camera session's settings of this configuration (a frame's)."""
+        return SessionSettings(
+            self.detection, self.schedule, self.tracking, self.node.tracking, self.node.marker_trail_s
+        )
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> NodeConfig:

@@ -2,8 +2,8 @@
 
 Each field is a mppe_ros.settings `setting()`: its default, inclusive range, one-sentence doc with the unit, and
 whether the node may change it while running (run_time). Names carry their units (_s seconds, _m metres, _hz
-Hertz, _mps2 m/s^2, _px pixels). Run-time tracker fields are read at every Tracker.update (replace
-Tracker.settings with dataclasses.replace); the others shape each track's filters when it is born.
+Hertz, _mps2 m/s^2, _px pixels). Both are passed per call (Tracker.update, DetectionSchedule.plan,
+CameraSession): run-time tracker fields apply from that frame on; the others shape each track's filters when it is born.
 The defaults were chosen on python -m mppe_ros.bench.tracking (docs/benchmarks/cpu-xeon-spr-2core-tracking.md).
 """
 
@@ -130,13 +130,13 @@ class TrackerSettings:
 
     @property
     def association_weights(self) -> tuple[float, float, float, float]:
-        """(iou_weight, layout_weight, gate_weight, size_weight), as tracking_association.association_cost takes."""
+        """(iou_weight, layout_weight, gate_weight, size_weight), as tracking.association.association_cost takes."""
         return (self.iou_weight, self.layout_weight, self.gate_weight, self.size_weight)
 
 
 @dataclass(frozen=True)
 class DetectionScheduleSettings:
-    """When the detector runs (mppe_ros.detection_schedule.DetectionSchedule); between runs, the tracks give the boxes.
+    """When the detector runs (mppe_ros.tracking.detection_schedule); between runs, the tracks give the boxes.
 
     Raises:
         ValueError: a value outside its range or of the wrong type.
