@@ -34,7 +34,7 @@ from mppe_ros.settings import (
     setting,
     setting_fields,
 )
-from mppe_ros.tracking import DetectionScheduleSettings, SessionSettings, TrackerSettings
+from mppe_ros.tracking.settings import DetectionScheduleSettings, SessionSettings, TrackerSettings
 
 Value = bool | int | float | str
 NODE_NAME = "mppe_node"

@@ -22,40 +22,20 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.results import PoseResult
-from mppe_ros.settings import DetectionSettings
 from mppe_ros.tracking.detection_schedule import DetectionSchedule
 from mppe_ros.tracking.frame_clock import FrameClock, FrameTime
-from mppe_ros.tracking.settings import DetectionScheduleSettings, TrackerSettings
+from mppe_ros.tracking.settings import SessionSettings
 from mppe_ros.tracking.tracker import TrackedPerson, Tracker, TrackIds
 
 PROCESS_TRACK_IDS = TrackIds()  # every CameraSession of this process takes its ids here unless given its own
 BOXES_FROM = ("detector", "tracks", "given", "none")  # TrackedResult.boxes_from
-
-
-@dataclass(frozen=True)
-class SessionSettings:
-    """One frame's settings of a CameraSession.
-
-    Attributes:
-        detection: the detector's filtering (mppe_ros.settings.DetectionSettings).
-        schedule: when the detector runs (DetectionScheduleSettings).
-        tracker: association, track life, smoothing; the filters' noise of tracks born from this frame on.
-        tracking: track people (False: each frame alone, id = index, the detector on every frame).
-        trail_s: how long each track's root trail is, s (frame times).
-    """
-
-    detection: DetectionSettings = field(default_factory=DetectionSettings)
-    schedule: DetectionScheduleSettings = field(default_factory=DetectionScheduleSettings)
-    tracker: TrackerSettings = field(default_factory=TrackerSettings)
-    tracking: bool = True
-    trail_s: float = 2.0
 
 
 @dataclass(frozen=True, eq=False)

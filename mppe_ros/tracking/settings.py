@@ -10,10 +10,10 @@ The defaults were chosen on python -m mppe_ros.bench.tracking (docs/benchmarks/c
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
-from mppe_ros.settings import Rule, check_settings, setting
+from mppe_ros.settings import DetectionSettings, Rule, check_settings, setting
 
 
 @dataclass(frozen=True)
@@ -158,6 +158,25 @@ class DetectionScheduleSettings:
 
     def __post_init__(self) -> None:
         check_settings(self)
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """One frame's settings of a CameraSession.
+
+    Attributes:
+        detection: the detector's filtering (mppe_ros.settings.DetectionSettings).
+        schedule: when the detector runs (DetectionScheduleSettings).
+        tracker: association, track life, smoothing; the filters' noise of tracks born from this frame on.
+        tracking: track people (False: each frame alone, id = index, the detector on every frame).
+        trail_s: how long each track's root trail is, s (frame times).
+    """
+
+    detection: DetectionSettings = field(default_factory=DetectionSettings)
+    schedule: DetectionScheduleSettings = field(default_factory=DetectionScheduleSettings)
+    tracker: TrackerSettings = field(default_factory=TrackerSettings)
+    tracking: bool = True
+    trail_s: float = 2.0
 
 
 SETTING_RANGES: dict[str, tuple[float, float]] = {

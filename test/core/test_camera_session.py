@@ -127,3 +127,12 @@ def test_given_boxes_are_used_and_without_a_detector_nobody_is_seen(scene):
     nobody = session(IMAGE, CAMERA, 1.0 + PERIOD_S, 1.0 + PERIOD_S, SCHEDULE)
     assert (nobody.boxes_from, nobody.result.persons, nobody.tracks) == ("none", (), [])
     assert session.detector_runs == session.track_crops == 0
+
+
+def test_the_public_names_load_on_first_use_and_nothing_else():
+    import mppe_ros.tracking as tracking
+
+    assert sorted(tracking.__all__) == sorted(tracking._MODULE_OF)
+    assert all(getattr(tracking, name) is not None for name in tracking.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'People'"):
+        _ = tracking.People
