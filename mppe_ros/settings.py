@@ -1,7 +1,7 @@
 """The settings types: each setting's default, valid values and meaning, written once.
 
 A setting is a field of a frozen dataclass made by `setting()`; its metadata holds what the
-tracker's settings (mppe_ros.tracking_settings) hold, under the same keys: "range" (inclusive
+tracker's settings (mppe_ros.tracking.settings) hold, under the same keys: "range" (inclusive
 (low, high) of a number; high may be inf), "doc" (one sentence, with the unit), and, where they
 apply, "choices" (allowed strings), "pattern" (regex and its wording for a free-form string),
 "optional" (None is accepted and means "not set") and "run_time" (the node applies a change while

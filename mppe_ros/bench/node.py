@@ -114,7 +114,7 @@ def run(seconds: float, device: str, precision: str, width: int, height: int, pe
             index += 1
             time.sleep(max(0.0, start_s + index * period_s - time.perf_counter()))
         time.sleep(GRACE_S + node.stats.last_processing_s)
-        stats, people = node.stats, node.people
+        stats, session = node.stats, node.session
     finally:
         close_graph(executor, (client, node), context)
     latencies = np.array([received_s[key] - published_s[key] for key in received_s])
@@ -130,8 +130,8 @@ def run(seconds: float, device: str, precision: str, width: int, height: int, pe
         "latency_median_s": float(np.median(latencies)) if len(latencies) else None,
         "latency_p99_s": float(np.percentile(latencies, 99)) if len(latencies) else None,
         "parameters": dict(parameters or {}),
-        "detector_runs": people.detector_runs if people is not None and detector is not None else None,
-        "track_crops": people.track_crops if people is not None and detector is not None else None,
+        "detector_runs": session.detector_runs if session is not None and detector is not None else None,
+        "track_crops": session.track_crops if session is not None and detector is not None else None,
     }  # fmt: skip
     return result
 

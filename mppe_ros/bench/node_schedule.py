@@ -10,7 +10,7 @@ The detector is a SceneDetector: the real torchvision network (--node-detector, 
 fasterrcnn_mobilenet_v3_large_320_fpn at --node-detector-min-size 320 px, seeded random weights in torchvision's
 format) runs on every frame the schedule gives it, so its time is real, and the scene's person boxes are
 returned instead of its output (untrained weights find nobody, and the benchmark downloads nothing).
-Between detections the node crops where its confirmed tracks are (mppe_ros.detection_schedule); with
+Between detections the node crops where its confirmed tracks are (mppe_ros.tracking.detection_schedule); with
 untrained PoseNet weights those tracks' joints are not a person's, so a track can be lost and the detector
 run earlier than the interval: `detector_runs` and `track_crops` say how often each happened. Their pose
 confidences are also far below a trained model's, so redetect_confidence is 0 here (as in the node tests):

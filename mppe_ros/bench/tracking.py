@@ -37,7 +37,7 @@ import numpy as np
 from mppe_ros.bench import tracking_metrics as metrics
 from mppe_ros.bench.tracking_scenes import NOISE_MODELS, NoiseModel, Scene, frames, make_scenes
 from mppe_ros.tracking import Tracker
-from mppe_ros.tracking_settings import TrackerSettings
+from mppe_ros.tracking.settings import TrackerSettings
 
 TARGETS_NOISE_MODEL = "correlated_depth"
 TARGETS = {  # name: (scene kind, figure, limit, "min" or "max")

@@ -15,7 +15,7 @@ import motmetrics
 import numpy as np
 
 from mppe_ros.bench.tracking_scenes import Walker
-from mppe_ros.tracking_association import box_iou
+from mppe_ros.tracking.association import box_iou
 
 MATCH_IOU = 0.5
 LAG_SHIFTS_MS = np.arange(-100.0, 300.1, 2.5)  # time shifts of the truth searched for the lag

@@ -1,4 +1,4 @@
-"""One frame through the node: convert, check, infer with the frame's settings snapshot, publish.
+"""One frame through the node: decode, check, the camera session with the frame's settings snapshot, messages, publish.
 
 Bad input (an unsupported encoding, a malformed image, unusable intrinsics) is counted in NodeStats
 and logged per kind of problem (throttled; an unsupported encoding once per encoding); the frame is
@@ -21,15 +21,16 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from visualization_msgs.msg import MarkerArray
 
 from mppe_ros.camera import CameraIntrinsicsError, PinholeCamera
-from mppe_ros.frame_clock import ZERO
 from mppe_ros.msg import PersonPose3DArray
+from mppe_ros.ros.bodies import Bodies
 from mppe_ros.ros.compressed import compressed_image_to_bgr
 from mppe_ros.ros.conversions import ImageFormatError, UnsupportedEncodingError, image_to_bgr
 from mppe_ros.ros.markers import poses_to_markers
 from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.parameters import NodeConfig
-from mppe_ros.ros.people import People, stamp_seconds
 from mppe_ros.ros.pose_messages import result_to_msg
+from mppe_ros.tracking import CameraSession, TrackedResult
+from mppe_ros.tracking.frame_clock import ZERO
 
 _NUMBERS = re.compile(r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?|\b(?:nan|inf)\b", re.IGNORECASE)
 # Injected boxes (tests, demo): an [N, 4] array for every frame, or a function of the Image message
@@ -53,7 +54,7 @@ class NodeStats:
     bad_image: int = 0
     bad_camera_info: int = 0  # zero/NaN intrinsics, size mismatch, unsupported distortion model
     pipeline_errors: int = 0  # anything else a frame raised (logged with its type)
-    stamps_substituted: int = 0  # zero or repeated stamps: tracking used arrival times (mppe_ros.frame_clock)
+    stamps_substituted: int = 0  # zero or repeated stamps: tracking used arrival times (mppe_ros.tracking.frame_clock)
     last_processing_s: float = 0.0  # conversion + inference + publishing of the last frame
     last_latency_s: float = 0.0  # pair received -> poses published
 
@@ -90,6 +91,11 @@ class FrameTimings:
         with self._lock:
             new = min(self.recorded - recorded, len(self._timings))
             return self.recorded, list(self._timings)[len(self._timings) - new :] if new > 0 else []
+
+
+def stamp_seconds(header: Any) -> float:
+    """The header stamp (std_msgs/Header) in seconds."""
+    return float(header.stamp.sec) + float(header.stamp.nanosec) * 1e-9
 
 
 def problem_kind(counter: str, error: Exception) -> str:
@@ -144,14 +150,16 @@ class FramePublisher:
 
 
 class FrameHandler:
-    """Processes one synchronized pair with one NodeConfig snapshot (called by the node's worker).
+    """Processes one synchronized pair with one NodeConfig snapshot (called by the node's worker):
+    decode -> camera -> session -> messages -> publish.
 
     Args:
-        pipeline: an MppePipeline (or any callable with its signature).
-        boxes: injected person boxes (BoxesSource); None: the pipeline's detector.
+        session: the activation's CameraSession (its pipeline, schedule, tracker, clock and trails).
+        boxes: injected person boxes (BoxesSource); None: the session's (the detector, the tracks, or none).
         stats: the node's counters.
         log: the node's throttled log.
         publisher: the node's outputs.
+        bodies: the activation's REP-155 bodies (mppe_ros.ros.bodies.Bodies), published on the executor thread.
         ros_time_s: the node clock's time, s (the clock of the header stamps; default: the system
             clock, which is the ROS clock unless use_sim_time).
 
@@ -161,16 +169,16 @@ class FrameHandler:
 
     def __init__(
         self,
-        pipeline: Any,
+        session: CameraSession,
         boxes: BoxesSource,
         stats: NodeStats,
         log: ThrottledLog,
         publisher: FramePublisher,
+        bodies: Bodies,
         ros_time_s: Callable[[], float] = time.time,
-        people: People | None = None,
     ) -> None:
-        self.pipeline, self.boxes, self.stats, self.log, self.publisher = pipeline, boxes, stats, log, publisher
-        self.ros_time_s, self.people = ros_time_s, people
+        self.session, self.boxes, self.stats, self.log, self.publisher = session, boxes, stats, log, publisher
+        self.bodies, self.ros_time_s = bodies, ros_time_s
         self.timings = FrameTimings()
 
     def __call__(self, image_msg: Image, info_msg: CameraInfo, received_s: float, cfg: NodeConfig) -> None:
@@ -186,31 +194,22 @@ class FrameHandler:
         except (UnsupportedEncodingError, ImageFormatError, CameraIntrinsicsError) as error:
             self.skip(error)
             return
-        if not image_msg.header.frame_id:
+        header = image_msg.header
+        if not header.frame_id:
             self.log.warning(
                 "frame_id", "the image header has an empty frame_id: outputs copy it, RViz cannot place them", once=True
             )
-        header, people = image_msg.header, self.people
-        time_s = self.frame_time_s(people, header, received_s) if people is not None else 0.0
-        boxes, scores = self.boxes_for(image_msg)
-        from_tracks = False
-        if people is not None and self.boxes is None and self.has_detector():
-            plan = people.plan(time_s, (image.shape[1], image.shape[0]), cfg.schedule)
-            if not plan.detect:  # crop where the confirmed tracks are, with their last detector scores
-                boxes, scores, from_tracks = plan.boxes_xywh_px, plan.scores, True
-        result = self.pipeline(image, camera, boxes_xywh=boxes, scores=scores, detection=cfg.detection)
-        tracks = people.update(result, time_s, cfg.tracking, not from_tracks) if people is not None else None
-        poses = result_to_msg(result, header, tracks)
+        stamp_s = stamp_seconds(header)
+        tracked = self.session(image, camera, stamp_s, received_s, cfg.session, *self.injected_boxes(image_msg))
+        self.report_time(tracked, stamp_s)
+        poses = result_to_msg(tracked.result, header, tracked.tracks)
         markers = None
         if cfg.node.publish_markers and self.publisher.markers_wanted():
-            trails = people.trails.add(tracks, time_s, cfg.node.marker_trail_s) if tracks else None
             markers = poses_to_markers(
-                result, header, cfg.node.marker_lifetime_s, cfg.node.marker_scale, tracks=tracks, trails=trails
-            )
-        bodies = None
-        if people is not None and tracks is not None:
-            retain_s = cfg.tracking.max_age_s
-            bodies = lambda: people.publish_bodies(header, time_s, tracks, result, image, retain_s)  # noqa: E731
+                tracked.result, header, cfg.node.marker_lifetime_s, cfg.node.marker_scale, tracks=tracked.tracks,
+                trails=tracked.trails,
+            )  # fmt: skip
+        bodies = self.bodies.call_for(header, tracked, image, cfg.tracking.max_age_s)
         if not self.publisher.publish(poses, markers, bodies):
             return
         end_s = time.monotonic()
@@ -218,32 +217,30 @@ class FrameHandler:
         self.timings.record(FrameTiming(end_s - start_s, self.stamp_latency_s(image_msg.header.stamp)))
         self.stats.frames_processed += 1
 
-    def frame_time_s(self, people: People, header: Any, received_s: float) -> float:
-        """The frame's tracking time (mppe_ros.frame_clock), s; says why when the stamp went back or cannot be used."""
-        frame, previous_s = people.frame_time(header, received_s)
-        stamp_s = stamp_seconds(header)
-        if previous_s is not None:
+    def report_time(self, tracked: TrackedResult, stamp_s: float) -> None:
+        """Say why when the stamp went back (the tracks were dropped) or could not be used (counted)."""
+        if tracked.went_back_from_s is not None:
             self.log.warning(
                 "time_back",
-                f"the image stamp went back from {previous_s:.3f} s to {stamp_s:.3f} s (a bag played again, a camera "
-                f"or clock restarted): the tracks were dropped and start again, with new ids ({people.time_resets} "
-                "times since start-up)",
+                f"the image stamp went back from {tracked.went_back_from_s:.3f} s to {stamp_s:.3f} s (a bag played "
+                "again, a camera or clock restarted): the tracks were dropped and start again, with new ids "
+                f"({self.session.time_resets} times since start-up)",
             )
-        if frame.problem:
+        problem = tracked.frame.problem
+        if problem:
             self.stats.count("stamps_substituted")
             cause = (
                 "every image header stamp is 0: the camera driver does not stamp its images"
-                if frame.problem == ZERO
+                if problem == ZERO
                 else f"the image stamp {stamp_s:.3f} s does not increase: the driver re-sends frames with one stamp, "
                 "or a bag is played without its clock (ros2 bag play --clock, use_sim_time)"
             )
             self.log.warning(
-                f"stamps:{frame.problem}",
+                f"stamps:{problem}",
                 f"{cause}; tracks age by the time between the frames' arrivals instead (fix the stamps for "
                 f"exact times); {self.stats.stamps_substituted} such frames so far",
                 once=True,
             )
-        return frame.time_s
 
     def stamp_latency_s(self, stamp: Any) -> float:
         """Node clock now - `stamp` (builtin_interfaces/Time), s; nan for an unset (zero) stamp."""
@@ -262,13 +259,7 @@ class FrameHandler:
             problem_kind(counter, error), f"frame skipped ({counter}): {error} [{getattr(self.stats, counter)} so far]"
         )
 
-    def has_detector(self) -> bool:
-        """Whether the pipeline finds persons itself."""
-        return getattr(self.pipeline, "detector", None) is not None
-
-    def boxes_for(self, image_msg: Image) -> tuple[Any, Any]:
-        """(boxes, scores) to pass for this frame: injected ones, none (the detector's) or no box at all."""
-        if self.boxes is None:  # no detector and nothing injected: nobody can be seen
-            return (None, None) if self.has_detector() else (np.zeros((0, 4)), None)
+    def injected_boxes(self, image_msg: Image) -> tuple[Any, Any]:
+        """(boxes, scores) injected for this frame, or (None, None): the session finds them."""
         value = self.boxes(image_msg) if callable(self.boxes) else self.boxes
         return value if isinstance(value, tuple) else (value, None)

@@ -40,13 +40,13 @@ from mppe_ros import host_memory
 from mppe_ros.msg import PersonPose3DArray
 from mppe_ros.profiles import choose_profile
 from mppe_ros.ros import conversions
+from mppe_ros.ros.bodies import Bodies
 from mppe_ros.ros.diagnostics import DiagnosticsReporter
 from mppe_ros.ros.executor_calls import ExecutorCalls
 from mppe_ros.ros.frames import BoxesSource, FrameHandler, FramePublisher, FrameTimings, NodeStats, problem_kind
 from mppe_ros.ros.inputs import InputSubscriptions
 from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.parameters import NODE_NAME, PARAMETERS_BY_NAME, declare_node_parameters
-from mppe_ros.ros.people import People
 from mppe_ros.ros.rep155 import BodyPublisher, rep155_available
 from mppe_ros.ros.reporting import ImageShareMonitor, low_image_share_message, no_input_cause, skipped_message
 from mppe_ros.ros.startup import (
@@ -57,6 +57,7 @@ from mppe_ros.ros.startup import (
     free_device_memory,
 )
 from mppe_ros.ros.sync import LatestOnly
+from mppe_ros.tracking import CameraSession
 
 __all__ = ["MARKERS_TOPIC", "POSES_TOPIC", "MppeNode", "StartupError", "WorkerStoppedError", "main", "run"]
 
@@ -76,7 +77,8 @@ class _Activation:
         self, node: MppeNode, inputs: InputSubscriptions, frames: FrameHandler, publisher: FramePublisher
     ) -> None:
         self.latest = LatestOnly()  # (image, camera_info, received_s): the newest pair only
-        self.inputs, self.publisher, self.frames, self.people = inputs, publisher, frames, frames.people
+        self.inputs, self.publisher, self.frames = inputs, publisher, frames
+        self.session, self.bodies = frames.session, frames.bodies
         self.started_s = time.monotonic()
         stats = node.stats
         self.image_share = ImageShareMonitor(
@@ -91,8 +93,7 @@ class _Activation:
         self.publisher.close()  # waits for a publication in progress, the bodies' included
         self.latest.close()
         self.worker.join(timeout=SHUTDOWN_WAIT_S)
-        if self.people is not None:  # an abandoned frame publishes nothing: its FramePublisher is closed
-            self.people.close()
+        self.bodies.close()  # an abandoned frame publishes nothing: its FramePublisher is closed
 
 
 class MppeNode(LifecycleNode):
@@ -195,8 +196,10 @@ class MppeNode(LifecycleNode):
         except ValueError as error:
             return self._fail("activate", str(error))
         publisher = FramePublisher(self.poses_publisher, self.markers_publisher, self._executor_calls.call_soon)
-        people = People(self.config.tracking, self._body_publisher()) if self.config.node.tracking else None
-        frames = FrameHandler(self.pipeline, self._boxes, self.stats, self._log, publisher, self._ros_time_s, people)
+        bodies = Bodies(self._body_publisher() if self.config.node.tracking else None)
+        frames = FrameHandler(
+            CameraSession(self.pipeline), self._boxes, self.stats, self._log, publisher, bodies, self._ros_time_s
+        )
         self._active = _Activation(self, inputs, frames, publisher)
         self._last_worker, self._timings = self._active.worker, frames.timings
         if self._diagnostics is not None:
@@ -208,7 +211,7 @@ class MppeNode(LifecycleNode):
             f"{conversions.converter_backend()} image converter); publishing {POSES_TOPIC} and {MARKERS_TOPIC}; "
             f"buffer reuse (glibc malloc): {'on' if host_memory.applied else 'off'}"
         )
-        if self._boxes is None and not frames.has_detector():
+        if self._boxes is None and not frames.session.has_detector:
             self.get_logger().warning(
                 "detector is none and no boxes are injected: every frame is answered with an empty persons list; "
                 "set the parameter detector (e.g. fasterrcnn_resnet50_fpn) to find people"
@@ -376,7 +379,7 @@ class MppeNode(LifecycleNode):
             self.config.node,
             self._ros_time_s(),
             worker_alive=self._active is None or self.worker_alive,
-            tracks=self._active.people.confirmed if self._active is not None and self._active.people else 0,
+            tracks=self._active.session.confirmed if self._active is not None else 0,
             precision=self._precision,
             active=self._active is not None,
             extra={"Profile": self.profile.describe()},
@@ -446,10 +449,16 @@ class MppeNode(LifecycleNode):
         return self.resolve_topic_name("camera_info")
 
     @property
-    def people(self) -> People | None:
-        """The active tracks and detector schedule (their counters: detector_runs, track_crops); None when
-        not active or with tracking off."""
-        return self._active.people if self._active is not None else None
+    def session(self) -> CameraSession | None:
+        """The active camera session (its counters: detector_runs, track_crops, time_resets, confirmed); None when
+        not active."""
+        return self._active.session if self._active is not None else None
+
+    @property
+    def bodies(self) -> Any:
+        """The active REP-155 body publisher (mppe_ros.ros.rep155.BodyPublisher); None when not active, with
+        tracking off or the layer off."""
+        return self._active.bodies.publisher if self._active is not None else None
 
     @property
     def worker_alive(self) -> bool:

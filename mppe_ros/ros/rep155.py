@@ -181,7 +181,7 @@ class BodyPublisher:
             joint_set: the skeleton of the tracks' joints.
             image_width, image_height: the image size, px.
             image_bgr: the frame ([image_height, image_width, 3] uint8 BGR) for the `cropped` topics, or None.
-            time_s: the frame's time for the bodies' retention, s (mppe_ros.frame_clock); None: the stamp.
+            time_s: the frame's time for the bodies' retention, s (mppe_ros.tracking.frame_clock); None: the stamp.
             retain_s: the retention from this frame on, s (the tracker's max_age_s now); None: the constructor's.
         """
         if self._tracked_pub is None:

@@ -1,7 +1,8 @@
 """The import contract of the package's rooms, checked over every import statement (lazy ones too).
 
 Rooms, by folder of `mppe_ros/`:
-- core: the modules at the top level (the library's documented API). No ROS module and no other room.
+- core: the modules at the top level and the core subpackages (every folder that is not a room: `tracking/`,
+  `weights/`; the library's documented API). No ROS module and no room; the core imports itself freely.
 - `ros/`: the node and its adapters; the only room that may import ROS (rclpy, `*_msgs`, cv_bridge,
   message_filters, `mppe_ros.msg`, ...), besides the ones that run a node. Core only.
 - `testing/`: oracle and synthetic inputs shared by tests and benchmarks. Core and `ros/`.
@@ -35,11 +36,12 @@ ROS_TOP_LEVEL = frozenset({
 
 
 def room_of_file(path: Path, package_dir: Path = PACKAGE_DIR) -> str:
-    """'core' for mppe_ros/*.py, else the subpackage folder's name; `__main__.py` is a program (apps)."""
+    """The room's folder name for a file in a room, else 'core' (mppe_ros/*.py and the core subpackages);
+    `__main__.py` is a program (apps)."""
     relative = path.resolve().relative_to(package_dir.resolve())
     if relative.parts == ("__main__.py",):
         return "apps"
-    return relative.parts[0] if len(relative.parts) > 1 else "core"
+    return relative.parts[0] if relative.parts[0] in ROOMS else "core"
 
 
 def room_of_import(module: str) -> str | None:

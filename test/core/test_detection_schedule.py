@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from mppe_ros.camera import PinholeCamera
-from mppe_ros.detection_schedule import DetectionSchedule, clip_box_xywh_px
 from mppe_ros.joint_sets import MUCO_21
 from mppe_ros.results import PersonPose, PoseResult
 from mppe_ros.tracking import Tracker
-from mppe_ros.tracking_settings import DetectionScheduleSettings, TrackerSettings
+from mppe_ros.tracking.detection_schedule import DetectionSchedule, clip_box_xywh_px
+from mppe_ros.tracking.settings import DetectionScheduleSettings, TrackerSettings
 
 CAMERA = PinholeCamera(fx=600.0, fy=600.0, cx=320.0, cy=240.0, width=640, height=480)
 IMAGE_SIZE = (640, 480)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mppe_ros.frame_clock import REPEATED, ZERO, FrameClock
+from mppe_ros.tracking.frame_clock import REPEATED, ZERO, FrameClock
 
 
 def times(clock: FrameClock, frames: list[tuple[float, float]]) -> list[tuple[float, str]]:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from mppe_ros.smoothing import OneEuroFilter, smoothing_factor
+from mppe_ros.tracking.smoothing import OneEuroFilter, smoothing_factor
 
 RATE_HZ = 15.0
 

@@ -9,7 +9,7 @@ from mppe_ros.camera import PinholeCamera
 from mppe_ros.joint_sets import MUCO_21
 from mppe_ros.results import PersonPose, PoseResult
 from mppe_ros.tracking import Tracker, TrackIds
-from mppe_ros.tracking_settings import TrackerSettings
+from mppe_ros.tracking.settings import TrackerSettings
 
 CAMERA = PinholeCamera(fx=600.0, fy=600.0, cx=320.0, cy=240.0, width=640, height=480)
 DT_S = 1.0 / 15.0

@@ -1,11 +1,11 @@
-"""mppe_ros.tracking_association: IoU, joint layout, size, the weighted cost with its gates and the assignment."""
+"""mppe_ros.tracking.association: IoU, joint layout, size, the weighted cost with its gates and the assignment."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mppe_ros.tracking_association import (
+from mppe_ros.tracking.association import (
     INFEASIBLE,
     assign,
     association_cost,

@@ -1,4 +1,4 @@
-"""mppe_ros.tracking_kalman: ray-shaped noise, the decaying-velocity motion model, prediction, update, the gate
+"""mppe_ros.tracking.kalman: ray-shaped noise, the decaying-velocity motion model, prediction, update, the gate
 distance and the along-ray noise the filter learns from its innovations."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from mppe_ros.tracking_kalman import INITIAL_SPEED_STD_MPS, RootKalmanFilter, motion_model, ray_covariance
+from mppe_ros.tracking.kalman import INITIAL_SPEED_STD_MPS, RootKalmanFilter, motion_model, ray_covariance
 
 DT_S = 1.0 / 15.0
 

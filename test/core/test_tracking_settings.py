@@ -1,4 +1,4 @@
-"""mppe_ros.tracking_settings: every setting has its metadata, its default lies in its range, values are checked."""
+"""mppe_ros.tracking.settings: every setting has its metadata, its default lies in its range, values are checked."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from mppe_ros.settings import setting_fields
-from mppe_ros.tracking_settings import SETTING_RANGES, DetectionScheduleSettings, TrackerSettings
+from mppe_ros.tracking.settings import SETTING_RANGES, DetectionScheduleSettings, TrackerSettings
 
 
 @pytest.mark.parametrize("kind", [TrackerSettings, DetectionScheduleSettings])

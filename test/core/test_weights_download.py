@@ -1,4 +1,4 @@
-"""mppe_ros.weights_download against a local HTTP server: Google Drive's confirmation page, direct files,
+"""mppe_ros.weights.download against a local HTTP server: Google Drive's confirmation page, direct files,
 redirects, and every refused answer (truncated, HTML, wrong keys or hash) leaving no file behind."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from mppe_ros.weights import (
     torch_hub_hash,
     torchvision_cache_file,
 )
-from mppe_ros.weights_download import ExpectedContent, ProgressBar, check_weights_file, file_format
+from mppe_ros.weights.download import ExpectedContent, ProgressBar, check_weights_file, file_format
 
 POSENET = EXPECTED_CONTENT["posenet"]
 DETECTOR_URL = "https://download.pytorch.org/models/fasterrcnn_resnet50_fpn_coco-258fb6c6.pth"
@@ -307,7 +307,7 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar(monkeypatch):
-    monkeypatch.setattr("mppe_ros.weights_download.PROGRESS_INTERVAL_S", 0.0)
+    monkeypatch.setattr("mppe_ros.weights.download.PROGRESS_INTERVAL_S", 0.0)
     terminal = _Terminal()
     bar = ProgressBar("posenet_muco", 4_000_000, terminal)
     bar.update(1_000_000)

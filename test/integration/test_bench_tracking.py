@@ -20,7 +20,7 @@ from mppe_ros.bench.tracking_scenes import (
     frames,
     make_scenes,
 )
-from mppe_ros.tracking_settings import TrackerSettings
+from mppe_ros.tracking.settings import TrackerSettings
 
 FIGURES = {
     "scenes", "person_frames", "idf1", "mota", "id_switches", "id_switches_per_1000_person_frames",

@@ -151,7 +151,7 @@ def test_body_publishers_are_made_and_destroyed_on_the_executor_thread(context, 
         setattr(
             mppe, name, lambda *a, _real=real, **k: (threads.append(threading.current_thread().name), _real(*a, **k))[1]
         )
-    bodies = lambda: mppe.people.bodies.body_ids  # noqa: E731
+    bodies = lambda: mppe.bodies.body_ids  # noqa: E731
     try:
         for cycle in range(2):
             present[0] = True

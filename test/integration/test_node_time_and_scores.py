@@ -100,7 +100,7 @@ def test_frames_cropped_from_tracks_publish_the_tracks_detector_scores(context, 
         for index in range(25):
             header = stamp_header(6000, index * 100_000_000)
             published += [p.score for p in harness.exchange(image_msg(header), camera_info(header)).persons]
-        assert mppe.people.track_crops >= 5 and detector.calls < 25, (mppe.people.track_crops, detector.calls)
+        assert mppe.session.track_crops >= 5 and detector.calls < 25, (mppe.session.track_crops, detector.calls)
         assert set(np.round(published, 6)) <= set(SCORES), sorted(set(published))
         assert rois, f"no roi received from the bodies {listened}"
         assert {round(roi.c, 6) for roi in rois} <= set(SCORES), [roi.c for roi in rois]

@@ -11,7 +11,7 @@ import numpy as np
 import ros_harness
 from ros_harness import camera_info, image_msg, stamp_header, start
 
-from mppe_ros.tracking_settings import TrackerSettings
+from mppe_ros.tracking.settings import TrackerSettings
 
 context, pipeline = ros_harness.context, ros_harness.pipeline  # fixtures
 FIRST_S = 5000
@@ -102,11 +102,11 @@ def test_the_detector_runs_only_when_needed(context, official_weights):
     try:
         frames = [send(harness, index * 0.1) for index in range(20)]
         assert all(len(frame.persons) >= 2 for frame in frames[:3]), [len(f.persons) for f in frames]
-        people = mppe.people
-        assert people.detector_runs == detector.calls and people.detector_runs + people.track_crops == 20
+        session = mppe.session
+        assert session.detector_runs == detector.calls and session.detector_runs + session.track_crops == 20
         # at least: the first frame, until confirmed (min_hits), then every 0.5 s of stamps (about 6 in 2 s of
         # frames); more when drifting crops lose the tracks (no confirmed track: the detector runs)
-        assert 4 <= detector.calls < 20 and people.track_crops >= 5, (detector.calls, people.track_crops)
+        assert 4 <= detector.calls < 20 and session.track_crops >= 5, (detector.calls, session.track_crops)
     finally:
         harness.close()
         mppe.destroy_node()
@@ -119,7 +119,7 @@ def test_detection_interval_zero_runs_the_detector_on_every_frame(context, offic
     try:
         for index in range(6):
             assert len(send(harness, index * 0.1).persons) == 2
-        assert detector.calls == 6 and mppe.people.track_crops == 0
+        assert detector.calls == 6 and mppe.session.track_crops == 0
     finally:
         harness.close()
         mppe.destroy_node()
@@ -140,7 +140,7 @@ def test_time_going_back_restarts_the_tracks_instead_of_failing_every_later_fram
             assert all(p.age_s <= 0.9 + 1e-6 for p in frames[-1].persons)  # age restarted with the loop
             assert not ids & first_ids and (not first_ids or min(ids) > max(first_ids)), "ids are never reused"
             first_ids |= ids
-        assert mppe.people.time_resets == 2 and mppe.stats.pipeline_errors == 0, mppe.stats
+        assert mppe.session.time_resets == 2 and mppe.stats.pipeline_errors == 0, mppe.stats
         assert harness.spin_until(lambda: "the image stamp went back from" in harness.log_text(), 5), harness.log_text()
         assert "tracks were dropped" in harness.log_text()
     finally:

@@ -18,12 +18,14 @@ from visualization_msgs.msg import MarkerArray
 from mppe_ros.joint_sets import MUCO_21
 from mppe_ros.msg import PersonPose3DArray
 from mppe_ros.results import PoseResult
+from mppe_ros.ros.bodies import Bodies
 from mppe_ros.ros.diagnostics import DiagnosticsReporter
 from mppe_ros.ros.frames import FrameHandler, FramePublisher, FrameTiming, FrameTimings, NodeStats
 from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.node_settings import NodeSettings
 from mppe_ros.ros.parameters import NodeConfig
 from mppe_ros.testing import messages
+from mppe_ros.tracking import CameraSession
 
 context = ros_harness.context  # fixture: a fresh rclpy context per test
 
@@ -295,11 +297,12 @@ def test_frame_handler_records_stamp_to_publication_latency_on_the_node_clock(co
         )
         stats = NodeStats()
         handler = FrameHandler(
-            lambda image, camera, **_: PoseResult(MUCO_21, camera),
+            CameraSession(lambda image, camera, **_: PoseResult(MUCO_21, camera)),
             np.zeros((0, 4)),
             stats,
             ThrottledLog(node.get_logger(), lambda: 5.0),
             publisher,
+            Bodies(),
             ros_time_s=lambda: 1000.75,
         )
         for sec in (1000, 0):

@@ -22,7 +22,7 @@ from mppe_ros.ros.parameters import (
     yaml_text,
 )
 from mppe_ros.settings import DetectionSettings, ModelSettings
-from mppe_ros.tracking_settings import DetectionScheduleSettings, TrackerSettings
+from mppe_ros.tracking.settings import DetectionScheduleSettings, TrackerSettings
 
 REPO = REPO_ROOT
 

@@ -1,7 +1,7 @@
 """Multi-person 3D tracker: stable ids, a Kalman-filtered root with velocity, and One-Euro smoothed joints.
 
 Each frame (Tracker.update with the frame's PoseResult and its capture stamp in s) is associated in stages, each an
-optimal assignment over the cost of tracking_association (2D box overlap, 2D joint layout, the 3D root gated
+optimal assignment over the cost of tracking.association (2D box overlap, 2D joint layout, the 3D root gated
 loose along the camera ray and tight across it, box size):
 1. detections scoring >= high_score_threshold against the confirmed tracks, most recently measured first (a
    cascade by time since last seen, as DeepSORT's: a track lost for a while has a wide gate and must not take the
@@ -13,7 +13,7 @@ High-score detections still left start tentative tracks; a tentative track is co
 frames and dropped when missed; a confirmed track missed is kept max_age_s seconds (stamps, so dropped frames do
 not age it faster) and re-found where its filter predicts it.
 
-Each track has two Kalman filters of its root (tracking_kalman). The association filter expects people to stop and
+Each track has two Kalman filters of its root (tracking.kalman). The association filter expects people to stop and
 turn (its velocity decays within velocity_time_s) and learns how much the person's measured depth varies from frame
 to frame (RootNet's error is mostly a per-person bias; see along_ray_adapt_s), so its gate stays tight where
 the depths are consistent. The smoothing filter (constant velocity, the fixed 10 % depth noise) gives the
@@ -37,10 +37,10 @@ import numpy as np
 
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.results import PersonPose, PoseResult
-from mppe_ros.smoothing import OneEuroFilter
-from mppe_ros.tracking_association import assign, association_cost, box_iou, layout_similarity, size_difference
-from mppe_ros.tracking_kalman import RootKalmanFilter
-from mppe_ros.tracking_settings import TrackerSettings
+from mppe_ros.tracking.association import assign, association_cost, box_iou, layout_similarity, size_difference
+from mppe_ros.tracking.kalman import RootKalmanFilter
+from mppe_ros.tracking.settings import TrackerSettings
+from mppe_ros.tracking.smoothing import OneEuroFilter
 
 MAX_TRACK_ID = 2**32 - 1
 _MIN_PROJECTED_DEPTH_M = 0.1  # a root predicted closer than this (or behind the camera) does not move its box
@@ -185,7 +185,7 @@ class Tracker:
     """Tracks the persons of successive PoseResults (see the module docstring).
 
     Args:
-        settings: TrackerSettings (defaults if None); the run-time fields may be replaced between updates.
+        settings: TrackerSettings (defaults if None) of the updates given none.
         ids: where new tracks' ids come from (a new TrackIds if None: ids 1, 2, ... of this Tracker).
     """
 
@@ -208,7 +208,10 @@ class Tracker:
         self._stamp_s = None
         self._tracked = ()
 
-    def update(self, result: PoseResult, stamp_s: float, boxes_from_detector: bool = True) -> list[TrackedPerson]:
+    def update(
+        self, result: PoseResult, stamp_s: float, boxes_from_detector: bool = True,
+        settings: TrackerSettings | None = None,
+    ) -> list[TrackedPerson]:  # fmt: skip
         """Associate this frame's persons with the tracks and update them.
 
         Args:
@@ -216,6 +219,8 @@ class Tracker:
             stamp_s: capture time of the frame, s (the image header stamp, never the wall clock); non-decreasing.
             boxes_from_detector: the persons' boxes came from a detector (or were given), not from
                 predicted_boxes_xywh_px: each measured track then records its box size relative to its joints.
+            settings: this frame's settings (the constructor's if None): the run-time fields apply from this frame
+                on, the filters' noise to the tracks born in it.
 
         Returns:
             The tracks measured in this frame (tentative and confirmed), by increasing track id. Persons
@@ -228,7 +233,7 @@ class Tracker:
         stamp_s = float(stamp_s)
         if self._stamp_s is not None and stamp_s < self._stamp_s:
             raise ValueError(f"stamp {stamp_s!r} s is before the previous frame's {self._stamp_s!r} s; reset() first")
-        s = self.settings
+        s = settings or self.settings
         self._stamp_s, self._camera = stamp_s, result.camera
         self._tracks = [t for t in self._tracks if stamp_s - t.last_measured_s <= s.max_age_s]
         persons = result.persons
@@ -237,12 +242,13 @@ class Tracker:
         confirmed = [t for t in self._tracks if t.is_confirmed]
         matched: dict[_Track, int] = {}  # track -> index in persons
         for last_s in sorted({t.last_measured_s for t in confirmed}, reverse=True):
-            high = self._match([t for t in confirmed if t.last_measured_s == last_s], high, result, stamp_s, matched)
-        self._match([t for t in confirmed if t not in matched], low, result, stamp_s, matched)
-        high = self._match([t for t in self._tracks if not t.is_confirmed], high, result, stamp_s, matched)
+            same_age = [t for t in confirmed if t.last_measured_s == last_s]
+            high = self._match(same_age, high, result, stamp_s, s, matched)
+        self._match([t for t in confirmed if t not in matched], low, result, stamp_s, s, matched)
+        high = self._match([t for t in self._tracks if not t.is_confirmed], high, result, stamp_s, s, matched)
         self._tracks = [t for t in self._tracks if t.is_confirmed or t in matched]
         for i in high:
-            matched[self._new_track(persons[i], result.joint_set.root_index, stamp_s)] = i
+            matched[self._new_track(persons[i], result.joint_set.root_index, stamp_s, s)] = i
         published = sorted(
             (t.measure(persons[i], stamp_s, s, boxes_from_detector) for t, i in matched.items()),
             key=lambda p: p.track_id,
@@ -275,14 +281,13 @@ class Tracker:
         return boxes
 
     def _match(
-        self, tracks: list[_Track], candidates: list[int], result: PoseResult, stamp_s: float,
+        self, tracks: list[_Track], candidates: list[int], result: PoseResult, stamp_s: float, s: TrackerSettings,
         matched: dict[_Track, int],
     ) -> list[int]:  # fmt: skip
         """Pair `tracks` optimally with the persons of `result` indexed by `candidates` into `matched`
         (track -> person index); returns the candidates left."""
         if not tracks or not candidates:
             return candidates
-        s = self.settings
         persons = [result.persons[i] for i in candidates]
         roots_m = np.stack([p.root_cam_m for p in persons])
         gate = np.stack([t.motion.innovation_distances(stamp_s - t.last_measured_s, roots_m) for t in tracks])
@@ -308,7 +313,7 @@ class Tracker:
         """{track id: score of its last measurement in a detector's box} of the tracks kept now."""
         return {track.track_id: track.detector_score for track in self._tracks}
 
-    def _new_track(self, person: PersonPose, root_index: int, stamp_s: float) -> _Track:
-        track = _Track(self._ids.take(), person, root_index, stamp_s, self.settings)
+    def _new_track(self, person: PersonPose, root_index: int, stamp_s: float, s: TrackerSettings) -> _Track:
+        track = _Track(self._ids.take(), person, root_index, stamp_s, s)
         self._tracks.append(track)
         return track

@@ -5,7 +5,7 @@ Four cues, each a cost in [0, 1]:
 - layout: 1 - an OKS-like similarity of the 2D joint layouts (each set relative to its root joint, so that a
   turn or a stop the prediction missed does not count): the mean over joints of exp(-d^2 / (2 (sigma scale)^2)),
   d a joint's distance in px, scale the square root of the track's box area (px);
-- 3D: the root's Mahalanobis distance from the track's prediction (tracking_kalman: loose along the camera ray,
+- 3D: the root's Mahalanobis distance from the track's prediction (tracking.kalman: loose along the camera ray,
   tight across it) over gate_sigmas; a pair beyond 1 is outside the gate and never matched;
 - size: |ln(detection box height / track box height)| (the track's scaled by its predicted change of depth) over
   size_tolerance, at most 1. Box heights are measured in the image and do not share RootNet's depth error: of two

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mppe_ros.tracking import Tracker
-from mppe_ros.tracking_settings import DetectionScheduleSettings
+from mppe_ros.tracking.settings import DetectionScheduleSettings
+from mppe_ros.tracking.tracker import Tracker
 
 MIN_BOX_SIDE_PX = 2.0  # a clipped track box narrower or lower than this is dropped
 REASONS = ("every_frame", "first", "interval", "no_track", "low_confidence", "tracks")
@@ -55,7 +55,7 @@ class DetectionSchedule:
     """Decides per frame whether the detector runs (see the module docstring).
 
     Args:
-        settings: DetectionScheduleSettings (defaults if None); may be replaced between frames.
+        settings: DetectionScheduleSettings (defaults if None) of the plans given none.
     """
 
     def __init__(self, settings: DetectionScheduleSettings | None = None) -> None:
@@ -66,18 +66,22 @@ class DetectionSchedule:
         """Forget when the detector last ran: the next plan detects."""
         self._last_detection_s = None
 
-    def plan(self, stamp_s: float, tracker: Tracker, image_size_px: tuple[int, int]) -> DetectionPlan:
+    def plan(
+        self, stamp_s: float, tracker: Tracker, image_size_px: tuple[int, int],
+        settings: DetectionScheduleSettings | None = None,
+    ) -> DetectionPlan:  # fmt: skip
         """The plan for the frame captured at `stamp_s` (s), from the tracker's state after the previous frame.
 
         Args:
             stamp_s: the frame's capture time, s (header stamp).
             tracker: the Tracker the frame's result will go to (its last update is the previous frame).
             image_size_px: (width, height) of the frame, px, to clip the boxes to.
+            settings: this frame's settings (the constructor's if None).
         """
-        stamp_s = float(stamp_s)
-        reason = self._detection_reason(stamp_s, tracker)
+        stamp_s, s = float(stamp_s), settings or self.settings
+        reason = self._detection_reason(stamp_s, tracker, s)
         if reason is None:
-            boxes = tracker.predicted_boxes_xywh_px(stamp_s, self.settings.track_box_expand)
+            boxes = tracker.predicted_boxes_xywh_px(stamp_s, s.track_box_expand)
             clipped = {i: clip_box_xywh_px(box, image_size_px) for i, box in boxes.items()}
             kept = {i: box for i, box in clipped.items() if min(box[2], box[3]) >= MIN_BOX_SIDE_PX}
             if kept:
@@ -88,9 +92,9 @@ class DetectionSchedule:
         self._last_detection_s = stamp_s
         return DetectionPlan(True, reason, np.zeros((0, 4)))
 
-    def _detection_reason(self, stamp_s: float, tracker: Tracker) -> str | None:
+    def _detection_reason(self, stamp_s: float, tracker: Tracker, s: DetectionScheduleSettings) -> str | None:
         """Why the detector must run on this frame, or None."""
-        s, last_s = self.settings, self._last_detection_s
+        last_s = self._last_detection_s
         if s.detection_interval_s == 0.0:
             return "every_frame"
         if last_s is None or stamp_s < last_s:

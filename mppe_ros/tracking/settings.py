@@ -2,18 +2,18 @@
 
 Each field is a mppe_ros.settings `setting()`: its default, inclusive range, one-sentence doc with the unit, and
 whether the node may change it while running (run_time). Names carry their units (_s seconds, _m metres, _hz
-Hertz, _mps2 m/s^2, _px pixels). Run-time tracker fields are read at every Tracker.update (replace
-Tracker.settings with dataclasses.replace); the others shape each track's filters when it is born.
+Hertz, _mps2 m/s^2, _px pixels). Both are passed per call (Tracker.update, DetectionSchedule.plan,
+CameraSession): run-time tracker fields apply from that frame on; the others shape each track's filters when it is born.
 The defaults were chosen on python -m mppe_ros.bench.tracking (docs/benchmarks/cpu-xeon-spr-2core-tracking.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
-from mppe_ros.settings import Rule, check_settings, setting
+from mppe_ros.settings import DetectionSettings, Rule, check_settings, setting
 
 
 @dataclass(frozen=True)
@@ -130,13 +130,13 @@ class TrackerSettings:
 
     @property
     def association_weights(self) -> tuple[float, float, float, float]:
-        """(iou_weight, layout_weight, gate_weight, size_weight), as tracking_association.association_cost takes."""
+        """(iou_weight, layout_weight, gate_weight, size_weight), as tracking.association.association_cost takes."""
         return (self.iou_weight, self.layout_weight, self.gate_weight, self.size_weight)
 
 
 @dataclass(frozen=True)
 class DetectionScheduleSettings:
-    """When the detector runs (mppe_ros.detection_schedule.DetectionSchedule); between runs, the tracks give the boxes.
+    """When the detector runs (mppe_ros.tracking.detection_schedule); between runs, the tracks give the boxes.
 
     Raises:
         ValueError: a value outside its range or of the wrong type.
@@ -158,6 +158,25 @@ class DetectionScheduleSettings:
 
     def __post_init__(self) -> None:
         check_settings(self)
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """One frame's settings of a CameraSession.
+
+    Attributes:
+        detection: the detector's filtering (mppe_ros.settings.DetectionSettings).
+        schedule: when the detector runs (DetectionScheduleSettings).
+        tracker: association, track life, smoothing; the filters' noise of tracks born from this frame on.
+        tracking: track people (False: each frame alone, id = index, the detector on every frame).
+        trail_s: how long each track's root trail is, s (frame times).
+    """
+
+    detection: DetectionSettings = field(default_factory=DetectionSettings)
+    schedule: DetectionScheduleSettings = field(default_factory=DetectionScheduleSettings)
+    tracker: TrackerSettings = field(default_factory=TrackerSettings)
+    tracking: bool = True
+    trail_s: float = 2.0
 
 
 SETTING_RANGES: dict[str, tuple[float, float]] = {
