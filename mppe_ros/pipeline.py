@@ -124,7 +124,7 @@ class MppePipeline:
 
     The networks are not changed: copies are prepared for inference (BatchNorm folded, channels-last,
     `precision`; mppe_ros.acceleration.prepare_for_inference). On CUDA the crops are cut on the GPU
-    from one upload of the image (mppe_ros.gpu_crop, bit-exact with the OpenCV crops).
+    from one upload of the image (mppe_ros.gpu_crop, within 1 grey level of the OpenCV crops).
     """
 
     def __init__(

@@ -108,8 +108,9 @@ def problem_kind(counter: str, error: Exception) -> str:
 
 
 class FramePublisher:
-    """The node's two outputs, and the REP-155 bodies handed to the executor thread (`defer`: ExecutorCalls.call_soon;
-    None: run them at once); nothing is published once `close` was called (deactivate, destroy_node)."""
+    """The node's poses and markers publishers, and the REP-155 bodies handed to the executor thread (`defer`:
+    ExecutorCalls.call_soon; None: run them at once); nothing is published once `close` was called (deactivate,
+    destroy_node)."""
 
     def __init__(self, poses: Any, markers: Any, defer: Callable[[Callable[[], None]], None] | None = None) -> None:
         self.poses, self.markers, self._defer = poses, markers, defer

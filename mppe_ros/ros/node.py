@@ -10,7 +10,8 @@ Lifecycle (rclpy managed node; `autostart` true runs configure and activate at s
 In: `image` (or `<image>/compressed`) and `camera_info`, relative and remappable, reliability from
 `input_reliability` (auto: matching the publishers, re-checked every second). Out: `/humans/poses3d`
 (reliable; every processed frame, empty persons when nobody is seen), `/humans/poses3d/markers`
-(only while someone subscribes), both with the image's header, and `/diagnostics`. The synchronizer's
+(only while someone subscribes), both with the image's header; with tracking and REP-155 on, `/humans/bodies/...`
+and the `body_<id>` frames on `/tf` (mppe_ros.ros.rep155); and `/diagnostics`. The synchronizer's
 callback only stores the newest pair; the inference thread processes it (mppe_ros.ros.frames), so
 receiving goes on and replaced pairs are counted as skipped. Each frame reads one snapshot of the
 parameters (a NodeConfig, replaced whole by a parameter change). The inference thread survives
@@ -301,8 +302,9 @@ class MppeNode(LifecycleNode):
         """Process pairs until this activation stops; nothing a frame raises ends the loop (if it ends, say so)."""
         try:
             while (pair := active.latest.take()) is not None:
+                image, camera_info, received_s = pair
                 try:
-                    active.frames(*pair, self.config)  # one parameter snapshot per frame
+                    active.frames(image, camera_info, received_s, self.config)  # one parameter snapshot per frame
                 except Exception as error:  # noqa: BLE001 - one bad frame must not stop the node
                     if self._stopping(active):  # deactivated or shut down under the frame: drop it quietly
                         return

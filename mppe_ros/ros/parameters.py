@@ -100,7 +100,7 @@ class ParameterSpec:
 
     Attributes:
         name: parameter name (the YAML key): the settings field's name (see parameter_name).
-        group: the NodeConfig field holding it ("model", "detection" or "node").
+        group: the NodeConfig field holding it ("model", "detection", "node", "tracking" or "schedule").
         field: the settings field (default, metadata: doc, range, choices, pattern, run_time).
     """
 
