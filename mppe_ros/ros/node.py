@@ -47,7 +47,8 @@ from mppe_ros.ros.executor_calls import ExecutorCalls
 from mppe_ros.ros.frames import BoxesSource, FrameHandler, FramePublisher, FrameTimings, NodeStats, problem_kind
 from mppe_ros.ros.inputs import InputSubscriptions
 from mppe_ros.ros.node_log import ThrottledLog
-from mppe_ros.ros.parameters import NODE_NAME, PARAMETERS_BY_NAME, declare_node_parameters
+from mppe_ros.ros.parameter_changes import apply_change, check_change
+from mppe_ros.ros.parameters import NODE_NAME, declare_node_parameters
 from mppe_ros.ros.rep155 import BodyPublisher, rep155_available
 from mppe_ros.ros.reporting import ImageShareMonitor, low_image_share_message, no_input_cause, skipped_message
 from mppe_ros.ros.startup import (
@@ -405,33 +406,21 @@ class MppeNode(LifecycleNode):
     # --- parameters -------------------------------------------------------------------------------
 
     def _check_parameters(self, parameters: list[Any]) -> SetParametersResult:
-        """Accept the set only if the whole new configuration is valid (every value, every cross-field rule)."""
-        known = [p for p in parameters if p.name in PARAMETERS_BY_NAME]
-        problems = [problem for p in known if (problem := PARAMETERS_BY_NAME[p.name].check(p.value))]
-        if not problems:
-            try:
-                self.config.replace(**{p.name: p.value for p in known})
-            except ValueError as error:
-                problems.append(str(error))
-            except Exception as error:  # noqa: BLE001 - a parameter callback must never end the process
-                problems.append(f"{type(error).__name__}: {error}")
-        return SetParametersResult(successful=not problems, reason="; ".join(problems))
+        """Accept the set only if the whole new configuration is valid (mppe_ros.ros.parameter_changes)."""
+        return check_change(self.config, parameters)
 
     def _apply_parameters(self, parameters: list[Any]) -> None:
         """Replace the whole configuration at once: the next frame reads the new snapshot (checked before)."""
-        changes = {p.name: p.value for p in parameters if p.name in PARAMETERS_BY_NAME}
-        try:
-            self.config = self.config.replace(**changes)
-        except Exception as error:  # noqa: BLE001 - a parameter callback must never end the process
-            self.get_logger().error(f"parameters not applied, the configuration is unchanged: {error}")
+        applied = apply_change(self.config, parameters)
+        if applied.error:
+            self.get_logger().error(f"parameters not applied, the configuration is unchanged: {applied.error}")
             return
-        self.get_logger().info(f"parameters changed: {changes}")
-        if not self.config.node.tracking:
-            unused = sorted(name for name in changes if PARAMETERS_BY_NAME[name].group in ("tracking", "schedule"))
-            for name in unused:
-                self._log.info(
-                    f"unused:{name}", f"{name} has no effect while tracking is false (set at start-up)", once=True
-                )
+        self.config = applied.config
+        self.get_logger().info(f"parameters changed: {applied.changes}")
+        for name in applied.unused:
+            self._log.info(
+                f"unused:{name}", f"{name} has no effect while tracking is false (set at start-up)", once=True
+            )
 
     # --- state ------------------------------------------------------------------------------------
 
