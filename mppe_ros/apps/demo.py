@@ -229,9 +229,14 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
             deadline = time.monotonic() + args.timeout_s
-            while len(recorder.poses) < args.frames and time.monotonic() < deadline:
+            # discovery first (slower on a loaded machine): the node builds markers only for a subscriber it sees
+            while not mppe.markers_publisher.get_subscription_count() and time.monotonic() < deadline:
                 executor.spin_once(timeout_sec=0.05)
-            executor.spin_once(timeout_sec=0.2)  # the markers of the last frame
+            while (len(recorder.poses) < args.frames or not recorder.markers) and time.monotonic() < deadline:
+                executor.spin_once(timeout_sec=0.05)
+            last_s = min(deadline, time.monotonic() + 2.0)  # the markers of the last frame, published after its poses
+            while not _same_stamp(recorder.markers[-1:], recorder.poses[-1:]) and time.monotonic() < last_s:
+                executor.spin_once(timeout_sec=0.05)
             if not recorder.poses:
                 print(
                     f"mppe demo: no PersonPose3DArray within {args.timeout_s:g} s (node stats: {mppe.stats})",
@@ -244,6 +249,13 @@ def run(args: argparse.Namespace) -> int:
                 node.destroy_node()
             rclpy.try_shutdown(context=context)
     return 0
+
+
+def _same_stamp(markers: list[MarkerArray], poses: list[PersonPose3DArray]) -> bool:
+    """Whether the last MarkerArray (its markers' header) is of the frame of the last PersonPose3DArray."""
+    if not markers or not poses or not markers[0].markers:
+        return False
+    return bool(markers[0].markers[-1].header.stamp == poses[0].header.stamp)
 
 
 def write_outputs(

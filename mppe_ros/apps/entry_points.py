@@ -35,13 +35,15 @@ def mppe_ros(argv: list[str] | None = None) -> None:
 
 
 def mppe_node(argv: list[str] | None = None) -> None:
-    """`mppe_node` / `ros2 run mppe_ros mppe_node` (mppe_ros.ros.node.main); SIGINT/SIGTERM: exit 0."""
+    """`mppe_node` / `ros2 run mppe_ros mppe_node` (mppe_ros.ros.node_main.main); SIGINT/SIGTERM: exit 0."""
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         keep_freed_memory_for_reuse()
-        from mppe_ros.ros import node
+        from mppe_ros.ros import node_main
 
-        node.main(None if argv is None else [sys.argv[0], *argv])  # rclpy parses ROS arguments after a program name
+        node_main.main(
+            None if argv is None else [sys.argv[0], *argv]
+        )  # rclpy parses ROS arguments after a program name
     except SystemExit:  # the node has stopped: a second Ctrl-C (a terminal and launch both send one) must not
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # turn the exit into "killed by SIGINT" during finalisation
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

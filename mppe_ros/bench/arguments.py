@@ -7,7 +7,7 @@ from here without importing the benchmark itself (mppe_ros.bench.benchmark).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 DEFAULT_PERSONS = (1, 5, 10, 20)
@@ -58,6 +58,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
            "(mppe_ros.bench.detectors; detectors.json and .md): --sizes (default 640x480), --detector-min-size, "
            "--repeats (default 5), --warmup (default 1), --threads, --precision fp32,bf16 apply")  # fmt: skip
     option("--machine-name", help="the machine's name in the --detectors report (default: the CPU model)")
+
+
+def parsed(argv: Sequence[str] | argparse.Namespace | None, prog: str, description: str) -> argparse.Namespace:
+    """`argv` parsed with the benchmark's options (add_arguments), or `argv` itself when it is parsed already."""
+    if isinstance(argv, argparse.Namespace):
+        return argv
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    add_arguments(parser)
+    return parser.parse_args(argv)
 
 
 def finish_arguments(args: argparse.Namespace) -> argparse.Namespace:

@@ -187,12 +187,7 @@ def _measure(args, document: dict, pipeline: MppePipeline, official, edge, image
 
 def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
     """Run the benchmark; print the table; write benchmark.json and benchmark.md. Returns 0."""
-    if isinstance(argv, argparse.Namespace):
-        args = argv
-    else:
-        parser = argparse.ArgumentParser(prog="mppe-ros bench", description=__doc__.splitlines()[0])
-        arguments.add_arguments(parser)
-        args = parser.parse_args(argv)
+    args = arguments.parsed(argv, "mppe-ros bench", __doc__.splitlines()[0])
     if args.soak_frames is not None:
         return bench_soak.main(args)
     if args.detectors:

@@ -270,12 +270,7 @@ def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
     640x480), --detector-min-size, --repeats (default 5), --warmup (default 1), --threads, --precision
     (fp32 and/or bf16), --machine-name and --out.
     """
-    if isinstance(argv, argparse.Namespace):
-        args = argv
-    else:
-        parser = argparse.ArgumentParser(prog="python -m mppe_ros.bench.detectors", description=__doc__.splitlines()[0])
-        arguments.add_arguments(parser)
-        args = parser.parse_args(argv)
+    args = arguments.parsed(argv, "python -m mppe_ros.bench.detectors", __doc__.splitlines()[0])
     if (args.repeats is not None and args.repeats < 1) or (args.warmup is not None and args.warmup < 0):
         raise ValueError(f"--repeats must be >= 1 and --warmup >= 0, got {args.repeats} and {args.warmup}")
     if args.detector_min_size < 1:

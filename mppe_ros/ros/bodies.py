@@ -14,6 +14,9 @@ from typing import Any
 import numpy as np
 from std_msgs.msg import Header
 
+from mppe_ros.ros.node_log import ThrottledLog
+from mppe_ros.ros.parameters import NodeConfig
+from mppe_ros.ros.rep155 import BodyPublisher, rep155_available
 from mppe_ros.tracking import TrackedResult
 
 
@@ -56,3 +59,23 @@ class Bodies:
             if self.publisher is not None:
                 self.publisher.close()
                 self.publisher = None
+
+
+def make_body_publisher(node: Any, config: NodeConfig, log: ThrottledLog) -> Any:
+    """The REP-155 layer (mppe_ros.ros.rep155.BodyPublisher) of `node` when `publish_rep155` asks for it and its
+    messages import, else None (said once through `log`)."""
+    settings = config.node
+    if not settings.publish_rep155:
+        return None
+    available, why = rep155_available()
+    if not available:
+        log.info("rep155", why, once=True)
+        return None
+    return BodyPublisher(
+        node,
+        publish_tf=settings.publish_tf,
+        publish_cropped=settings.publish_cropped,
+        publish_joint_frames=settings.publish_joint_frames,
+        retain_s=config.tracking.max_age_s,
+        min_confidence=settings.body_min_joint_confidence,
+    )

@@ -21,17 +21,13 @@ executor and `main` exits with status 1.
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 import time
 from typing import Any
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
@@ -41,7 +37,8 @@ from mppe_ros import host_memory
 from mppe_ros.msg import PersonPose3DArray
 from mppe_ros.profiles import choose_profile
 from mppe_ros.ros import conversions
-from mppe_ros.ros.bodies import Bodies
+from mppe_ros.ros.activation import Activation
+from mppe_ros.ros.bodies import Bodies, make_body_publisher
 from mppe_ros.ros.diagnostics import DiagnosticsReporter
 from mppe_ros.ros.executor_calls import ExecutorCalls
 from mppe_ros.ros.frames import BoxesSource, FrameHandler, FramePublisher, FrameTimings, NodeStats, problem_kind
@@ -49,53 +46,25 @@ from mppe_ros.ros.inputs import InputSubscriptions
 from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.parameter_changes import apply_change, check_change
 from mppe_ros.ros.parameters import NODE_NAME, declare_node_parameters
-from mppe_ros.ros.rep155 import BodyPublisher, rep155_available
-from mppe_ros.ros.reporting import ImageShareMonitor, low_image_share_message, no_input_cause, skipped_message
+from mppe_ros.ros.reporting import low_image_share_message, no_input_cause, skipped_message
 from mppe_ros.ros.startup import (
     NodeFinalized,
     StartupError,
     WorkerStoppedError,
     build_pipeline,
     free_device_memory,
+    pipeline_device_and_precision,
 )
-from mppe_ros.ros.sync import LatestOnly
 from mppe_ros.tracking import CameraSession
 
-__all__ = ["MARKERS_TOPIC", "POSES_TOPIC", "MppeNode", "StartupError", "WorkerStoppedError", "main", "run"]
+__all__ = ["MARKERS_TOPIC", "POSES_TOPIC", "MppeNode", "StartupError", "WorkerStoppedError"]
 
 POSES_TOPIC = "/humans/poses3d"
 MARKERS_TOPIC = "/humans/poses3d/markers"
 DIAGNOSTICS_TOPIC = "/diagnostics"
-SHUTDOWN_WAIT_S = 2.0  # deactivation waits this long for a frame in flight, then abandons it
 ACTIVATE_WAIT_S = 5.0  # activation waits this long more for an abandoned frame to end, then fails
 INPUT_CHECK_PERIOD_S = 1.0  # no-input warning and, with input_reliability auto, the publishers' QoS
 SUCCESS, FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
-
-
-class _Activation:
-    """What one activation runs: the subscriptions, the newest-pair slot, the outputs and the inference thread."""
-
-    def __init__(
-        self, node: MppeNode, inputs: InputSubscriptions, frames: FrameHandler, publisher: FramePublisher
-    ) -> None:
-        self.latest = LatestOnly()  # (image, camera_info, received_s): the newest pair only
-        self.inputs, self.publisher, self.frames = inputs, publisher, frames
-        self.session, self.bodies = frames.session, frames.bodies
-        self.started_s = time.monotonic()
-        stats = node.stats
-        self.image_share = ImageShareMonitor(
-            node.config.node.no_input_warning_s, self.started_s, stats.images_received, stats.camera_infos_received
-        )
-        self.worker = threading.Thread(target=node._work, args=(self,), name="mppe_inference", daemon=True)
-        self.worker.start()
-
-    def stop(self) -> None:
-        """Unsubscribe, publish nothing more, let the thread end (a frame in flight gets SHUTDOWN_WAIT_S)."""
-        self.inputs.close()
-        self.publisher.close()  # waits for a publication in progress, the bodies' included
-        self.latest.close()
-        self.worker.join(timeout=SHUTDOWN_WAIT_S)
-        self.bodies.close()  # an abandoned frame publishes nothing: its FramePublisher is closed
 
 
 class MppeNode(LifecycleNode):
@@ -130,7 +99,7 @@ class MppeNode(LifecycleNode):
         self.stats = NodeStats()
         self._log = ThrottledLog(self.get_logger(), lambda: self.config.node.log_period_s)
         self._skipped_reported = 0
-        self._active: _Activation | None = None
+        self._active: Activation | None = None
         self._last_worker: threading.Thread | None = None
         self._last_header = Header()
         self._transition_error = ""
@@ -174,7 +143,7 @@ class MppeNode(LifecycleNode):
             PersonPose3DArray, POSES_TOPIC, QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         )
         self.markers_publisher = self.create_lifecycle_publisher(MarkerArray, MARKERS_TOPIC, 10)
-        device, self._precision = self._device_and_precision()
+        device, self._precision = pipeline_device_and_precision(self.pipeline, self.config)
         self._diagnostics = DiagnosticsReporter(self.get_fully_qualified_name(), device)
         self.get_logger().info(f"configured: {type(self.pipeline).__name__} on {device} ({self._precision})")
         return super().on_configure(state)
@@ -198,11 +167,13 @@ class MppeNode(LifecycleNode):
         except ValueError as error:
             return self._fail("activate", str(error))
         publisher = FramePublisher(self.poses_publisher, self.markers_publisher, self._executor_calls.call_soon)
-        bodies = Bodies(self._body_publisher() if self.config.node.tracking else None)
+        bodies = Bodies(make_body_publisher(self, self.config, self._log) if self.config.node.tracking else None)
         frames = FrameHandler(
             CameraSession(self.pipeline), self._boxes, self.stats, self._log, publisher, bodies, self._ros_time_s
         )
-        self._active = _Activation(self, inputs, frames, publisher)
+        self._active = Activation(
+            inputs, frames, publisher, self.stats, self.config.node.no_input_warning_s, self._work
+        )
         self._last_worker, self._timings = self._active.worker, frames.timings
         if self._diagnostics is not None:
             self._diagnostics.reset(self.stats, frames.timings, self._ros_time_s())
@@ -219,24 +190,6 @@ class MppeNode(LifecycleNode):
                 "set the parameter detector (e.g. fasterrcnn_resnet50_fpn) to find people"
             )
         return result
-
-    def _body_publisher(self) -> Any:
-        """The REP-155 layer (mppe_ros.ros.rep155.BodyPublisher) when asked for and available, else None."""
-        settings = self.config.node
-        if not settings.publish_rep155:
-            return None
-        available, why = rep155_available()
-        if not available:
-            self._log.info("rep155", why, once=True)
-            return None
-        return BodyPublisher(
-            self,
-            publish_tf=settings.publish_tf,
-            publish_cropped=settings.publish_cropped,
-            publish_joint_frames=settings.publish_joint_frames,
-            retain_s=self.config.tracking.max_age_s,
-            min_confidence=settings.body_min_joint_confidence,
-        )
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         """Unsubscribe, stop processing and clear the markers in RViz."""
@@ -299,7 +252,7 @@ class MppeNode(LifecycleNode):
         if active.latest.put((image, camera_info, time.monotonic())):
             self.stats.frames_skipped += 1
 
-    def _work(self, active: _Activation) -> None:
+    def _work(self, active: Activation) -> None:
         """Process pairs until this activation stops; nothing a frame raises ends the loop (if it ends, say so)."""
         try:
             while (pair := active.latest.take()) is not None:
@@ -319,7 +272,7 @@ class MppeNode(LifecycleNode):
             if not self._stopping(active):
                 self._worker_stopped.trigger()
 
-    def _stopping(self, active: _Activation) -> bool:
+    def _stopping(self, active: Activation) -> bool:
         """The activation was stopped (deactivate, destroy_node), or a signal shut the context down."""
         return active.publisher.closed or not self.context.ok()
 
@@ -388,16 +341,6 @@ class MppeNode(LifecycleNode):
             extra={"Profile": self.profile.describe()},
         )
         self.diagnostics_publisher.publish(report)
-
-    def _device_and_precision(self) -> tuple[str, str]:
-        """The pipeline's device ("cpu", "cuda:0") and resolved precision ("fp32", "bf16", "fp16")."""
-        device = getattr(self.pipeline, "device", None)
-        if device is None:
-            return self.config.model.device, self.config.model.precision
-        from mppe_ros.precision import resolve_precision
-
-        dtype = resolve_precision(getattr(self.pipeline, "precision", "fp32"), device)
-        return str(device), {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}[str(dtype).split(".")[-1]]
 
     def _ros_time_s(self) -> float:
         """The node clock (the clock of the header stamps; simulated with use_sim_time), s."""
@@ -469,51 +412,3 @@ class MppeNode(LifecycleNode):
             active.stop()
         super().destroy_node()
         self._state_machine.destroy_when_not_in_use()
-
-
-def run(node: MppeNode, executor: Any = None) -> int:
-    """Spin `node` until shutdown; the process exit status: 0 for a requested stop, 1 if the worker stopped."""
-    try:
-        rclpy.spin(node, executor=executor)
-    except WorkerStoppedError as error:
-        node.get_logger().fatal(f"{error}; exiting with status 1 so that a supervisor (launch respawn) restarts it")
-        return 1
-    except NodeFinalized:
-        node.get_logger().info("finalized by the lifecycle shutdown transition; exiting")
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    return 0
-
-
-def main(args: list[str] | None = None) -> None:
-    """`ros2 run mppe_ros mppe_node` / `mppe_node`: exit 1 with one error line when it cannot start.
-
-    SIGINT and SIGTERM stop it (rclpy's signal handlers shut the context down) with status 0, at
-    any moment: during start-up, idle or with a frame in flight (abandoned after SHUTDOWN_WAIT_S).
-    """
-    rclpy.init(args=args)
-    node, code = None, 0
-    try:
-        node = MppeNode()
-        code = run(node)
-    except StartupError as error:
-        rclpy.logging.get_logger(NODE_NAME).fatal(f"cannot start: {error}")
-        code = 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except Exception:
-        if rclpy.ok():  # a real failure; after a stop request, start-up errors are only its echo
-            raise
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    if node is not None and node.worker_alive:  # a frame still computing: do not wait for it
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    sys.exit(code)
-
-
-if __name__ == "__main__":
-    main()

@@ -48,3 +48,15 @@ def build_pipeline(config: NodeConfig) -> Any:
         raise StartupError(str(error)) from None
     except RuntimeError as error:  # torch cannot use the device
         raise StartupError(f"device {device!r} is not usable: {error}; try device:=cpu") from None
+
+
+def pipeline_device_and_precision(pipeline: Any, config: NodeConfig) -> tuple[str, str]:
+    """The pipeline's device ("cpu", "cuda:0") and resolved precision ("fp32", "bf16", "fp16"); the configured ones
+    for an injected pipeline without a device (tests)."""
+    device = getattr(pipeline, "device", None)
+    if device is None:
+        return config.model.device, config.model.precision
+    from mppe_ros.precision import resolve_precision
+
+    dtype = resolve_precision(getattr(pipeline, "precision", "fp32"), device)
+    return str(device), {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}[str(dtype).split(".")[-1]]

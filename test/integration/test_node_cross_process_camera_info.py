@@ -4,10 +4,12 @@ One `python -m mppe_ros node` child (defaults: input_reliability auto, camera_in
 detector none, so every frame that arrives is answered at once) and, in their own processes, two
 runs of mppe_ros.testing.camera_publisher: 40 reliable 1280x720 bgr8 pairs at 5 Hz, first with the
 CameraInfo published just before the Image (plain rclpy receives only 17 to 26 of the 40 CameraInfos
-then), then with the Image first (image_transport's order). No Fast DDS profile in any process. At
-least 39 of 40 are answered in each order (the first image may come before any CameraInfo is
-cached); /diagnostics "CameraInfo reused since startup" accounts for the reused ones, and the
-reason is logged once.
+then), then with the Image first (image_transport's order). No Fast DDS profile in any process. In each
+order every image from the first one whose CameraInfo arrived is answered (one may still be in flight):
+the images before it have no CameraInfo to reuse, which a loaded machine makes more than one, and each
+is counted ("Images without camera_info"); before the fallback, images were lost all along the run.
+/diagnostics "CameraInfo reused since startup" accounts for the reused ones, and the reason is logged
+once.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from mppe_ros.msg import PersonPose3DArray
 
 PAIRS = 40
+RATE_HZ = 5
+WITHOUT_KEY = "Images without camera_info since startup"
 REUSED_KEY = "CameraInfo reused since startup"
 EXPLAINED = "answered with the latest CameraInfo of the same frame_id and size"
 
@@ -65,6 +69,11 @@ class Results:
     def between(self, first_s: int, last_s: int) -> int:
         """Distinct stamps in [first_s, last_s]."""
         return sum(first_s * 10**9 <= ns <= last_s * 10**9 for ns in self.stamps_ns)
+
+    def first_answered(self, first_s: int) -> int:
+        """The index of the first answered pair of the run starting at first_s (RATE_HZ), or PAIRS."""
+        indices = [round((ns - first_s * 10**9) * RATE_HZ / 1e9) for ns in self.stamps_ns]
+        return min((index for index in indices if 0 <= index < PAIRS), default=PAIRS)
 
     def close(self) -> None:
         self.executor.shutdown()
@@ -104,11 +113,12 @@ def test_camera_info_first_or_image_first_every_frame_is_answered(official_weigh
         for index, order in enumerate(("info-first", "image-first")):
             first_s = 1000 * (index + 1)
             reused_before = int(results.diagnostics.get(REUSED_KEY, "0"))
+            without_before = int(results.diagnostics.get(WITHOUT_KEY, "0"))
             done = subprocess.run(
                 [
                     sys.executable, "-m", "mppe_ros.testing.camera_publisher", "--width", "1280", "--height", "720",
-                    "--rate-hz", "5", "--count", str(PAIRS), "--reliability", "reliable", "--wait-for", "reliable",
-                    "--first-stamp-s", str(first_s), "--settle-s", "1.5", "--order", order,
+                    "--rate-hz", str(RATE_HZ), "--count", str(PAIRS), "--reliability", "reliable",
+                    "--wait-for", "reliable", "--first-stamp-s", str(first_s), "--settle-s", "1.5", "--order", order,
                 ],
                 cwd=REPO_ROOT, env=default_transports_env(), capture_output=True, text=True, timeout=120,
             )  # fmt: skip
@@ -122,10 +132,17 @@ def test_camera_info_first_or_image_first_every_frame_is_answered(official_weigh
                 lambda total=answered_total: int(results.diagnostics.get("Events since startup", "0")) >= total, 5.0
             )
             reused = int(results.diagnostics[REUSED_KEY]) - reused_before if REUSED_KEY in results.diagnostics else None
-            figures.append(f"{order}: {answered}/{PAIRS} answered, {reused} with a reused CameraInfo")
+            without = int(results.diagnostics.get(WITHOUT_KEY, "0")) - without_before
+            first = results.first_answered(first_s)
+            figures.append(
+                f"{order}: {answered}/{PAIRS} answered, {reused} with a reused CameraInfo, "
+                f"{first} before any CameraInfo arrived"
+            )
             case = f"{figures}; /diagnostics {results.diagnostics}\nnode:\n{''.join(node_output[-30:])}"
-            assert answered >= PAIRS - 1, case
-            assert seen and reused is not None and 0 <= reused <= answered, case
+            # Every image from the first one whose CameraInfo arrived is answered (one may still be in flight); the
+            # images before it had no CameraInfo to reuse (a loaded machine loses the first ones too), each counted.
+            assert first < PAIRS // 2 and answered >= PAIRS - first - 1, case
+            assert seen and reused is not None and 0 <= reused <= answered and without >= first, case
         print("CameraInfo fallback, 1280x720 at 5 Hz, Fast DDS defaults:", "; ".join(figures))
         explanations = sum(EXPLAINED in line for line in node_output)
         assert explanations == (1 if int(results.diagnostics[REUSED_KEY]) else 0), "".join(node_output)

@@ -301,7 +301,7 @@ class Fatal(BaseException):
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread's loud end
 def test_a_stopped_worker_ends_the_node_with_status_1(context, pipeline, capfd):
-    from mppe_ros.ros.node import run
+    from mppe_ros.ros.node_main import run
 
     def fatal(*args, **kwargs):
         raise Fatal("the inference thread is gone")
