@@ -102,8 +102,11 @@ def h36m_document(
 def _cell(value: Any) -> str:
     if value is None:
         return "-"
-    return f"{value:+.1f}" if isinstance(value, float) and value != abs(value) else (
-        f"{value:.1f}" if isinstance(value, float) else str(value))  # fmt: skip
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def _signed(value: float | None) -> str | None:
+    return None if value is None else f"{value:+.1f}"
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -115,12 +118,12 @@ def markdown(document: Mapping[str, Any]) -> str:
     """The report as Markdown: settings, the comparison with the paper, then per sequence or per action."""
     lines = [f"# {document['dataset']}: our numbers and the paper's", "", "Settings:", ""]
     lines += [f"- {key}: {value}" for key, value in document["settings"].items()]
-    summary = [[row["metric"], row["ours"], row["paper"], row["difference"]] for row in document["summary"]]
+    summary = [[row["metric"], row["ours"], row["paper"], _signed(row["difference"])] for row in document["summary"]]
     lines += ["", *_table(["metric", "ours", "paper", "ours - paper"], summary)]
     if "sequences" in document:
         modes = document["sequences"]
         names = [row["name"] for row in modes["rel_all"]]
-        header = ["sequence", "persons", "undetected", "3DPCK rel all", "rel matched", "abs matched", "abs all",
+        header = ["sequence", "annotated", "undetected", "3DPCK rel all", "rel matched", "abs matched", "abs all",
                   "AUC rel all", "rel all visible", "rel all occluded"]  # fmt: skip
         rows = []
         for index, name in enumerate(names):

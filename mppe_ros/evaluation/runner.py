@@ -55,8 +55,8 @@ def decode_official(
     coords_hm: np.ndarray,
     processed_boxes: np.ndarray,
     root_depth_mm: np.ndarray,
-    focal: Sequence[float],
-    principal: Sequence[float],
+    focal: Sequence[float] | np.ndarray,
+    principal: Sequence[float] | np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Image px [N, J, 2] and camera mm [N, J, 3] of PoseNet outputs [N, J, 3] (heatmap units) in processed boxes
     [N, 4] with root depths [N] mm and intrinsics f, c px."""
@@ -71,8 +71,8 @@ def decode_official(
 
 
 def rootnet_on_boxes(
-    pipeline: MppePipeline, image_bgr: np.ndarray, processed_boxes: np.ndarray, focal: Sequence[float],
-    principal: Sequence[float],
+    pipeline: MppePipeline, image_bgr: np.ndarray, processed_boxes: np.ndarray, focal: Sequence[float] | np.ndarray,
+    principal: Sequence[float] | np.ndarray,
 ) -> np.ndarray:  # fmt: skip
     """RootNet's root [N, 3] camera mm for processed boxes [N, 4] px, as RootNet's evaluate (k from the processed
     box and f; the 2D root mapped with the closed form, then back-projected at the predicted depth)."""

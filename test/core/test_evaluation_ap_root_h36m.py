@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from helpers_evaluation import SKELETON_MM
+
 from mppe_ros.evaluation.ap_root import RootAnnotation, RootPrediction, ap_root
 from mppe_ros.evaluation.h36m_protocol import joint_errors, mrpe, rigid_align, score_samples
 
