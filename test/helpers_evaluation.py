@@ -108,3 +108,31 @@ def two_sequences() -> dict[int, list[list[Person]]]:
             [Person(person_at((-580, 0, 5000))), Person(person_at((720, 50, 6000)))]],
         2: [[Person(person_at((0, 100, 4000)))]],
     }  # fmt: skip
+
+
+def write_h36m(folder: Path, frames: tuple[int, ...] = (0, 1, 64), subjects: tuple[int, ...] = (9, 11)) -> Path:
+    """Human3.6M annotations/ of the 3DMPPE release (one camera: identity R, t = (0, 0, 5000) mm, f 1500, c at
+    the centre) with one person per frame (action 2, subaction 1) and black images/. Returns `folder`."""
+    for subject in subjects:
+        data: dict[str, list] = {"images": [], "annotations": []}
+        joints: dict[str, dict] = {"2": {"1": {}}}
+        for frame in frames:
+            image_id = subject * 10000 + frame
+            name = f"s_{subject:02d}_act_02_subact_01_ca_01/frame_{frame:06d}.jpg"
+            world = SKELETON_MM + [frame, 0.0, 0.0]  # 17 joints: plays the 17 Human3.6M joints
+            joints["2"]["1"][str(frame)] = world.tolist()
+            data["images"].append({"id": image_id, "file_name": name, "width": SIZE[0], "height": SIZE[1],
+                                   "subject": subject, "action_idx": 2, "subaction_idx": 1, "cam_idx": 1,
+                                   "frame_idx": frame})  # fmt: skip
+            data["annotations"].append({"id": image_id, "image_id": image_id,
+                                        "bbox": box_of(world + [0.0, 0.0, 5000.0]).tolist()})  # fmt: skip
+            path = folder / "images" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(path), np.zeros((SIZE[1], SIZE[0], 3), np.uint8))
+        camera = {"1": {"R": np.eye(3).tolist(), "t": [0.0, 0.0, 5000.0], "f": [1500.0, 1500.0], "c": [320.0, 240.0]}}
+        base = folder / "annotations" / f"Human36M_subject{subject}"
+        base.parent.mkdir(parents=True, exist_ok=True)
+        Path(f"{base}_data.json").write_text(json.dumps(data))
+        Path(f"{base}_camera.json").write_text(json.dumps(camera))
+        Path(f"{base}_joint_3d.json").write_text(json.dumps(joints))
+    return folder

@@ -40,6 +40,6 @@ def read_mat(path: Path, expected: str) -> dict[str, np.ndarray]:
         raise ValueError(f"{path}: missing (expected {expected})")
     try:
         content = scipy.io.loadmat(str(path))
-    except (OSError, ValueError, TypeError, NotImplementedError) as error:
+    except (OSError, ValueError, TypeError, NotImplementedError, scipy.io.matlab.MatReadError) as error:
         raise ValueError(f"{path}: not a readable .mat file ({error}); expected {expected}") from None
     return {key: value for key, value in content.items() if not key.startswith("__")}
