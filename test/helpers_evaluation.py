@@ -136,3 +136,20 @@ def write_h36m(folder: Path, frames: tuple[int, ...] = (0, 1, 64), subjects: tup
         Path(f"{base}_camera.json").write_text(json.dumps(camera))
         Path(f"{base}_joint_3d.json").write_text(json.dumps(joints))
     return folder
+
+
+def write_boxes(path: Path, scenes: dict[int, list[list[Person]]], root_error_mm: float = 0.0) -> Path:
+    """bbox_root_mupots_output.json for the valid persons: square x1.25 boxes around the projected joints, the
+    ground-truth root moved by `root_error_mm` along x, score 0.9 falling with each entry."""
+    entries = []
+    for sequence, frames in scenes.items():
+        for i, persons in enumerate(frames):
+            for person in (p for p in persons if p.valid):
+                x, y, w, h = box_of(person.joints_mm)
+                side = max(w, h) * 1.25
+                root = person.joints_mm[14] + [root_error_mm, 0.0, 0.0]
+                entries.append({"image_id": sequence * 1000 + i, "score": 0.9 - 0.01 * len(entries),
+                                "bbox": [x + w / 2 - side / 2, y + h / 2 - side / 2, side, side],
+                                "root_cam": root.tolist()})  # fmt: skip
+    path.write_text(json.dumps(entries))
+    return path
