@@ -9,7 +9,7 @@ import sys
 import pytest
 import scipy.io
 from conftest import REPO_ROOT, child_env
-from helpers_evaluation import perfect_predictions, two_sequences, write_boxes, write_h36m, write_mupots
+from helpers_evaluation import SKELETON_MM, perfect_predictions, two_sequences, write_boxes, write_h36m, write_mupots
 
 from mppe_ros.apps.cli import main
 from mppe_ros.evaluation.prediction_files import FILE_2D, FILE_3D, write_prediction_files
@@ -90,3 +90,28 @@ def test_h36m_with_ground_truth_boxes_and_roots(tmp_path, capsys):
     assert "| PA-MPJPE (mm) |" in out and "| 34.0 |" in out
     document = json.loads((tmp_path / "out" / "h36m_protocol1.json").read_text())
     assert document["settings"]["samples"] == 1 and document["settings"]["mrpe_roots"].startswith("our RootNet")
+
+
+@pytest.mark.slow  # the networks on 2 crops, flipped
+def test_h36m_with_the_released_boxes_reports_the_files_roots_mrpe(tmp_path, capsys):
+    write_h36m(tmp_path, frames=(0, 64), subjects=(9, 11))
+    entries = []
+    errors = {(9, 0): [30.0, 0.0, 40.0], (9, 64): [0.0, -10.0, 0.0], (11, 0): [0.0] * 3, (11, 64): [0.0] * 3}
+    for (subject, frame), error in errors.items():  # roots 50, 10, 0 and 0 mm off
+        gt_root = SKELETON_MM[0] + [frame, 0.0, 5000.0]  # joint 0 (the Human3.6M root) of write_h36m's frame
+        entries.append({"image_id": subject * 10000 + frame, "bbox": [200.0, 100.0, 256.0, 256.0],
+                        "root_cam": (gt_root + error).tolist()})  # fmt: skip
+    boxes = tmp_path / "bbox_root_human36m_output.json"
+    boxes.write_text(json.dumps(entries))
+    code = main(["evaluate", "h36m", "--data", str(tmp_path), "--protocol", "2", "--boxes", str(boxes),
+                 "--untrained", "--device", "cpu", "--out", str(tmp_path / "out")])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    rows = summary(tmp_path / "out" / "h36m_protocol2.json")
+    assert rows["MRPE (mm)"]["ours"] == pytest.approx(15.0) and rows["MRPE (mm)"]["paper"] == 120.0
+    assert rows["MRPE z (mm)"]["ours"] == pytest.approx(10.0)
+    assert rows["MPJPE (mm)"]["paper"] == 54.4
+    entries.pop()
+    boxes.write_text(json.dumps(entries))
+    assert main(["evaluate", "h36m", "--data", str(tmp_path), "--protocol", "2", "--boxes", str(boxes),
+                 "--untrained", "--device", "cpu", "--out", str(tmp_path / "out")]) == 2  # fmt: skip
+    assert "no entry for image_id 110064" in capsys.readouterr().err
