@@ -1,9 +1,10 @@
 """The MuPoTS-3D tables: per sequence and in total, from the per-joint errors of mupots_protocol.
 
 Per sequence the numbers are those of the official script's CSV files (mpii_compute_3d_pck.m 'Total' column for
-3DPCK and AUC, the visibility-mask tables for visible and occluded joints). The total pools every evaluated
-person of every sequence before counting, as the util's `mpii_evaluate_errors.m` 'All' row does: sequences
-with more people weigh more, so it is not the plain mean of the sequence values (both are reported).
+3DPCK and AUC, the visibility-mask tables for visible and occluded joints). The MuPoTS script itself writes only
+the sequence rows; the total here pools every evaluated person of every sequence before counting, as the 'All' row
+of the MPI-INF-3DHP util's `mpii_evaluate_errors.m` does: sequences with more people weigh more, so it is not the
+plain mean of the sequence values (mean_of_sequences gives that one for comparison).
 """
 
 from __future__ import annotations
