@@ -38,8 +38,10 @@ def read_mat(path: Path, expected: str) -> dict[str, np.ndarray]:
     and `expected` when it is missing or unreadable."""
     if not path.is_file():
         raise ValueError(f"{path}: missing (expected {expected})")
+    # SciPy 1.11 (Ubuntu 24.04's) raises IndexError on a file shorter than the 128-byte MATLAB header.
+    unreadable = (OSError, ValueError, TypeError, IndexError, NotImplementedError, scipy.io.matlab.MatReadError)
     try:
         content = scipy.io.loadmat(str(path))
-    except (OSError, ValueError, TypeError, NotImplementedError, scipy.io.matlab.MatReadError) as error:
+    except unreadable as error:
         raise ValueError(f"{path}: not a readable .mat file ({error}); expected {expected}") from None
     return {key: value for key, value in content.items() if not key.startswith("__")}
