@@ -3,6 +3,8 @@
     ros2 launch mppe_ros mppe.launch.py camera:=/camera
     ros2 launch mppe_ros mppe.launch.py image:=/cam/image_rect camera_info:=/cam/camera_info use_rectified:=true
     ros2 launch mppe_ros mppe.launch.py camera:=/camera rviz:=true     # on a desktop with rviz2 installed
+    ros2 launch mppe_ros mppe.launch.py namespace:=front camera:=/front track_id_base:=100000000   # one of several
+    ros2 launch mppe_ros cameras.launch.py cameras:=front,rear          # one node per camera (that file)
 
 Arguments:
     camera          namespace of the camera driver (default /camera); image and camera_info default to
@@ -11,10 +13,13 @@ Arguments:
     camera_info     its CameraInfo topic (same stamps as the images).
     use_rectified   true when `image` is rectified (image_rect): intrinsics from P instead of K (default false).
     params_file     parameter file (default: this package's config/mppe.yaml).
+    namespace       the node's namespace (default none): its outputs resolve in it (/front/humans/poses3d in
+                    front), and its body ids, TF frames and marker namespaces get the prefix front (id_prefix).
+    track_id_base   its track ids are track_id_base + 1, + 2, ... (default 0): one block per node of a robot.
     device          auto | cpu | cuda | cuda:N (default auto; checked by the node, like every parameter).
     rviz            true | false (default false: headless, no rviz2 needed): also start RViz with
                     config/mppe.rviz.
-    fixed_frame     RViz fixed frame: the camera's optical frame (the images' header.frame_id).
+    fixed_frame     RViz fixed frame: the camera's optical frame (the images' header.frame_id), or output_frame.
     lifecycle       who runs mppe_node's lifecycle transitions (it is a managed node):
                     node (default): the node configures and activates itself (parameter autostart true);
                     launch: this file does, with launch_ros lifecycle events (ChangeState configure, then
@@ -55,7 +60,7 @@ from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, Reg
 from launch.conditions import IfCondition
 from launch.event_handlers import OnProcessExit, OnProcessStart
 from launch.events import matches_action
-from launch.substitutions import EqualsSubstitution, LaunchConfiguration, PathJoinSubstitution
+from launch.substitutions import EqualsSubstitution, LaunchConfiguration, PathJoinSubstitution, PythonExpression
 from launch_ros.actions import LifecycleNode, Node
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
@@ -198,8 +203,14 @@ def managed_by_launch(mppe_node: LifecycleNode) -> list:
     ]
 
 
+def in_namespace(namespace: LaunchConfiguration, name: str) -> PythonExpression:
+    """The absolute name `name` (relative) resolves to in `namespace` ("" or "front" or "/robot/front")."""
+    return PythonExpression(["'/'.join([''] + [t for t in '", namespace, f"'.split('/') if t] + ['{name}'])"])
+
+
 def generate_launch_description() -> LaunchDescription:
     camera = LaunchConfiguration("camera")
+    namespace = LaunchConfiguration("namespace")
     image = LaunchConfiguration("image")
     camera_info = LaunchConfiguration("camera_info")
     share = FindPackageShare(PACKAGE)
@@ -220,6 +231,10 @@ def generate_launch_description() -> LaunchDescription:
         ),
         DeclareLaunchArgument(
             "device", default_value="auto", description="inference device: auto, cpu, cuda or cuda:N"
+        ),
+        DeclareLaunchArgument("namespace", default_value="", description="mppe_node's namespace (one per camera)"),
+        DeclareLaunchArgument(
+            "track_id_base", default_value="0", description="track ids are track_id_base + 1, + 2, ... (per node)"
         ),
         DeclareLaunchArgument(
             "rviz",
@@ -243,13 +258,14 @@ def generate_launch_description() -> LaunchDescription:
         package=PACKAGE,
         executable="mppe_node",
         name="mppe_node",
-        namespace="",
+        namespace=namespace,
         output="screen",
         parameters=[
             LaunchConfiguration("params_file"),
             {
                 "device": ParameterValue(LaunchConfiguration("device"), value_type=str),
                 "use_rectified": ParameterValue(LaunchConfiguration("use_rectified"), value_type=bool),
+                "track_id_base": ParameterValue(LaunchConfiguration("track_id_base"), value_type=int),
                 "autostart": ParameterValue(
                     EqualsSubstitution(LaunchConfiguration("lifecycle"), "node"), value_type=bool
                 ),
@@ -269,7 +285,10 @@ def generate_launch_description() -> LaunchDescription:
             LaunchConfiguration("fixed_frame"),
         ],
         # config/mppe.rviz shows /mppe/image; it becomes the camera's image topic here.
-        remappings=[("/mppe/image", image)],
+        remappings=[
+            ("/mppe/image", image),
+            ("/humans/poses3d/markers", in_namespace(namespace, "humans/poses3d/markers")),
+        ],
         condition=IfCondition(LaunchConfiguration("rviz")),
     )
     stop_on_sigterm = StopOnSigterm()

@@ -61,9 +61,9 @@ class Bodies:
                 self.publisher = None
 
 
-def make_body_publisher(node: Any, config: NodeConfig, log: ThrottledLog) -> Any:
-    """The REP-155 layer (mppe_ros.ros.rep155.BodyPublisher) of `node` when `publish_rep155` asks for it and its
-    messages import, else None (said once through `log`)."""
+def make_body_publisher(node: Any, config: NodeConfig, log: ThrottledLog, id_prefix: str = "") -> Any:
+    """The REP-155 layer (mppe_ros.ros.rep155.BodyPublisher) of `node`, its body ids and frames named with `id_prefix`,
+    when `publish_rep155` asks for it and its messages import, else None (said once through `log`)."""
     settings = config.node
     if not settings.publish_rep155:
         return None
@@ -78,4 +78,5 @@ def make_body_publisher(node: Any, config: NodeConfig, log: ThrottledLog) -> Any
         publish_joint_frames=settings.publish_joint_frames,
         retain_s=config.tracking.max_age_s,
         min_confidence=settings.body_min_joint_confidence,
+        id_prefix=id_prefix,
     )

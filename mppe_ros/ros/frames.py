@@ -113,10 +113,12 @@ def problem_kind(counter: str, error: Exception) -> str:
 class FramePublisher:
     """The node's poses and markers publishers, and the REP-155 bodies handed to the executor thread (`defer`:
     ExecutorCalls.call_soon; None: run them at once); nothing is published once `close` was called (deactivate,
-    destroy_node)."""
+    destroy_node). `id_prefix` names the activation's marker namespaces (mppe_ros.ros.node_names)."""
 
-    def __init__(self, poses: Any, markers: Any, defer: Callable[[Callable[[], None]], None] | None = None) -> None:
-        self.poses, self.markers, self._defer = poses, markers, defer
+    def __init__(
+        self, poses: Any, markers: Any, defer: Callable[[Callable[[], None]], None] | None = None, id_prefix: str = ""
+    ) -> None:
+        self.poses, self.markers, self._defer, self.id_prefix = poses, markers, defer, id_prefix
         self._lock = threading.Lock()
         self.closed = False
 
@@ -220,7 +222,7 @@ class FrameHandler:
         if cfg.node.publish_markers and self.publisher.markers_wanted():
             markers = poses_to_markers(
                 tracked.result, header, cfg.node.marker_lifetime_s, cfg.node.marker_scale, tracks=tracked.tracks,
-                trails=tracked.trails,
+                trails=tracked.trails, id_prefix=self.publisher.id_prefix,
             )  # fmt: skip
         bodies = self.bodies.call_for(header, tracked, image, cfg.tracking.max_age_s)
         if not self.publisher.publish(poses, markers, bodies):

@@ -1,11 +1,13 @@
 """RViz skeletons: a pure function from one PoseResult to one visualization_msgs/MarkerArray.
 
-Every array starts with a DELETEALL marker (so a person who left the view leaves no ghost
-skeleton), then per person, in the image's frame (the camera optical frame) and in metres:
-- ns "mppe/bones", LINE_LIST: one segment per bone of the joint set;
-- ns "mppe/joints", SPHERE_LIST: one sphere per joint;
-- ns "mppe/labels", TEXT_VIEW_FACING: "<id>: <distance> m" above the head (distance = |root|);
-- ns "mppe/trails", LINE_STRIP (with tracking and marker_trail_s > 0): the root's recent positions.
+Every array starts with one DELETEALL marker per namespace of this node (ns set, id -1: RViz 2 deletes that
+namespace's markers only, so a person who left the view leaves no ghost skeleton and another node's markers on the
+same display stay), then per person, in the header's frame and in metres (`<p>/` is `<id_prefix>/` when the node has
+an id prefix, see mppe_ros.ros.node_names):
+- ns "mppe/<p>bones", LINE_LIST: one segment per bone of the joint set;
+- ns "mppe/<p>joints", SPHERE_LIST: one sphere per joint;
+- ns "mppe/<p>labels", TEXT_VIEW_FACING: "<id>: <distance> m" above the head (distance = |root|);
+- ns "mppe/<p>trails", LINE_STRIP (with tracking and marker_trail_s > 0): the root's recent positions.
 The marker id is the person id (the track id with tracking) in every namespace, and the colour comes
 from PERSON_COLORS by id (mppe_ros.overlay, shared with the 2D drawing), so a given id always has the
 same colour from frame to frame.
@@ -26,14 +28,26 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from mppe_ros.overlay import PERSON_COLORS  # the one person palette (also the 2D overlay's)
 
-NAMESPACE_BONES = "mppe/bones"
-NAMESPACE_JOINTS = "mppe/joints"
-NAMESPACE_LABELS = "mppe/labels"
-NAMESPACE_TRAILS = "mppe/trails"
+MARKER_KINDS = ("bones", "joints", "labels", "trails")
+CLEAR_MARKER_ID = -1  # the DELETEALL markers' id: never a person's, so no (ns, id) repeats in an array
 BONE_WIDTH_M = 0.02  # LINE_LIST line width at scale 1
 JOINT_DIAMETER_M = 0.05  # SPHERE_LIST sphere diameter at scale 1
 LABEL_HEIGHT_M = 0.12  # TEXT_VIEW_FACING capital letter height at scale 1
 LABEL_OFFSET_M = 0.15  # label above the highest joint (optical frame: -y is up)
+
+
+def marker_namespace(kind: str, id_prefix: str = "") -> str:
+    """The namespace of one of MARKER_KINDS for a node with `id_prefix` ("mppe/bones"; "mppe/front/bones")."""
+    return f"mppe/{id_prefix}/{kind}" if id_prefix else f"mppe/{kind}"
+
+
+def clear_markers(header: Header, id_prefix: str = "") -> list[Marker]:
+    """One DELETEALL per namespace of the node with `id_prefix`: clears its markers, never another node's."""
+    header = Header(stamp=header.stamp, frame_id=header.frame_id)
+    return [
+        Marker(header=header, ns=marker_namespace(kind, id_prefix), id=CLEAR_MARKER_ID, action=Marker.DELETEALL)
+        for kind in MARKER_KINDS
+    ]
 
 
 def person_color(person_id: int, alpha: float = 1.0) -> ColorRGBA:
@@ -49,6 +63,7 @@ def poses_to_markers(
     scale: float = 1.0,
     tracks: list[Any] | None = None,
     trails: dict[int, np.ndarray] | None = None,
+    id_prefix: str = "",
 ) -> MarkerArray:
     """Build the skeleton markers of one frame.
 
@@ -60,14 +75,16 @@ def poses_to_markers(
         tracks: this frame's mppe_ros.tracking.TrackedPerson (tracking on): drawn instead of result's persons,
             with their track ids and smoothed joints; None: result's persons, id = index (as in PersonPose3DArray).
         trails: {track id: [T, 3] recent root positions, m, oldest first}; a strip per id with T >= 2.
+        id_prefix: the node's id prefix (mppe_ros.ros.node_names), in every namespace.
 
     Returns:
-        MarkerArray: [DELETEALL, then per person bones, joints, label]; joints or bones with a
-        non-finite coordinate are left out.
+        MarkerArray: [the namespaces' DELETEALLs, then per person bones, joints, label (and trail)]; joints or bones
+        with a non-finite coordinate are left out.
     """
     header = Header(stamp=header.stamp, frame_id=header.frame_id)
     lifetime = _duration(lifetime_s)
-    markers = [Marker(header=header, action=Marker.DELETEALL)]
+    markers = clear_markers(header, id_prefix)
+    namespace = functools.partial(marker_namespace, id_prefix=id_prefix)
     bones = result.joint_set.bones
     if tracks is None:
         people = [(index, p.joints_cam_m, p.root_cam_m) for index, p in enumerate(result.persons)]
@@ -77,17 +94,17 @@ def poses_to_markers(
         joints = np.asarray(joints_m, dtype=np.float64)
         finite = np.asarray(np.isfinite(joints).all(axis=1), dtype=bool)
         new_marker = functools.partial(_new_marker, header, person_id, person_color(person_id), lifetime)
-        bone_marker = new_marker(NAMESPACE_BONES, Marker.LINE_LIST)
+        bone_marker = new_marker(namespace("bones"), Marker.LINE_LIST)
         bone_marker.scale.x = BONE_WIDTH_M * scale
         bone_marker.points = [_point(joints[index]) for a, b in bones if finite[a] and finite[b] for index in (a, b)]
-        joint_marker = new_marker(NAMESPACE_JOINTS, Marker.SPHERE_LIST)
+        joint_marker = new_marker(namespace("joints"), Marker.SPHERE_LIST)
         joint_marker.scale.x = joint_marker.scale.y = joint_marker.scale.z = JOINT_DIAMETER_M * scale
         joint_marker.points = [_point(joint) for joint in joints[finite]]
         markers += [bone_marker, joint_marker]
 
         root = np.asarray(root_m, dtype=np.float64)
         if finite.any() and np.isfinite(root).all():
-            label = new_marker(NAMESPACE_LABELS, Marker.TEXT_VIEW_FACING)
+            label = new_marker(namespace("labels"), Marker.TEXT_VIEW_FACING)
             label.scale.z = LABEL_HEIGHT_M * scale
             top = joints[finite][np.argmin(joints[finite, 1])]
             label.pose.position = _point(top - (0.0, LABEL_OFFSET_M * scale, 0.0))
@@ -95,7 +112,7 @@ def poses_to_markers(
             markers.append(label)
         trail = None if trails is None else trails.get(person_id)
         if trail is not None and len(trail) >= 2:
-            strip = new_marker(NAMESPACE_TRAILS, Marker.LINE_STRIP)
+            strip = new_marker(namespace("trails"), Marker.LINE_STRIP)
             strip.scale.x = BONE_WIDTH_M * scale
             strip.points = [_point(xyz) for xyz in trail if np.isfinite(xyz).all()]
             markers.append(strip)

@@ -4,14 +4,15 @@ Lifecycle (rclpy managed node; `autostart` true runs configure and activate at s
 - configure: build the pipeline (weights, models, device) and the lifecycle publishers; a failure is
   one clear log line and a failed transition (with autostart: StartupError, `main` exits 1);
 - activate: subscribe the inputs (mppe_ros.ros.inputs) and start the inference thread;
-- deactivate: unsubscribe, stop the thread, clear the markers (DELETEALL);
+- deactivate: unsubscribe, stop the thread, clear the node's markers (DELETEALL per namespace);
 - cleanup: free the models (and the GPU memory they held); shutdown: all of it, then the spin ends.
 
 In: `image` (or `<image>/compressed`) and `camera_info`, relative and remappable, reliability from
-`input_reliability` (auto: matching the publishers, re-checked every second). Out: `/humans/poses3d`
-(reliable; every processed frame, empty persons when nobody is seen), `/humans/poses3d/markers`
-(only while someone subscribes), both with the image's header; with tracking and REP-155 on, `/humans/bodies/...`
-and the `body_<id>` frames on `/tf` (mppe_ros.ros.rep155); and `/diagnostics`. The synchronizer's
+`input_reliability` (auto: matching the publishers, re-checked every second). Out, in the node's namespace
+(mppe_ros.ros.node_names: `/front/humans/poses3d` in `/front`): `humans/poses3d` (reliable; every processed frame,
+empty persons when nobody is seen), `humans/poses3d/markers` (only while someone subscribes), both with the image's
+header; with tracking and REP-155 on, `humans/bodies/...` and the `body_<id>` frames on `/tf` (mppe_ros.ros.rep155);
+and `/diagnostics`. The synchronizer's
 callback only stores the newest pair; the inference thread processes it (mppe_ros.ros.frames), so
 receiving goes on and replaced pairs are counted as skipped. Each frame reads one snapshot of the
 parameters (a NodeConfig, replaced whole by a parameter change). The inference thread survives
@@ -31,7 +32,7 @@ from rclpy.exceptions import ParameterException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Header
-from visualization_msgs.msg import Marker, MarkerArray
+from visualization_msgs.msg import MarkerArray
 
 from mppe_ros import host_memory
 from mppe_ros.msg import PersonPose3DArray
@@ -43,7 +44,9 @@ from mppe_ros.ros.diagnostics import DiagnosticsReporter
 from mppe_ros.ros.executor_calls import ExecutorCalls
 from mppe_ros.ros.frames import BoxesSource, FrameHandler, FramePublisher, FrameTimings, NodeStats, problem_kind
 from mppe_ros.ros.inputs import InputSubscriptions
+from mppe_ros.ros.markers import clear_markers
 from mppe_ros.ros.node_log import ThrottledLog
+from mppe_ros.ros.node_names import MARKERS_TOPIC, POSES_TOPIC, TrackIdBlocks, id_prefix
 from mppe_ros.ros.parameter_changes import apply_change, check_change
 from mppe_ros.ros.parameters import NODE_NAME, declare_node_parameters
 from mppe_ros.ros.reporting import low_image_share_message, no_input_cause, skipped_message
@@ -60,8 +63,6 @@ from mppe_ros.tracking import CameraSession
 
 __all__ = ["MARKERS_TOPIC", "POSES_TOPIC", "MppeNode", "StartupError", "WorkerStoppedError"]
 
-POSES_TOPIC = "/humans/poses3d"
-MARKERS_TOPIC = "/humans/poses3d/markers"
 DIAGNOSTICS_TOPIC = "/diagnostics"
 ACTIVATE_WAIT_S = 5.0  # activation waits this long more for an abandoned frame to end, then fails
 INPUT_CHECK_PERIOD_S = 1.0  # no-input warning and, with input_reliability auto, the publishers' QoS
@@ -116,6 +117,7 @@ class MppeNode(LifecycleNode):
         self._precision = ""  # the configured pipeline's resolved precision (for /diagnostics)
         self._tf_frames: TfFrames | None = None  # from configure to cleanup, with tracking_frame or output_frame
         self._timings = FrameTimings()  # the latest activation's frame timings
+        self._track_ids = TrackIdBlocks()  # ids go on across activations
         self.diagnostics_publisher = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
         if self.config.node.diagnostics_period_s > 0:
             self.create_timer(self.config.node.diagnostics_period_s, self._publish_diagnostics)
@@ -180,10 +182,12 @@ class MppeNode(LifecycleNode):
             inputs = InputSubscriptions(self, self.config.node, self._on_pair, self.stats.count)
         except ValueError as error:
             return self._fail("activate", str(error))
-        publisher = FramePublisher(self.poses_publisher, self.markers_publisher, self._executor_calls.call_soon)
-        bodies = Bodies(make_body_publisher(self, self.config, self._log) if self.config.node.tracking else None)
+        prefix = id_prefix(self.config.node.id_prefix, self.get_namespace())  # of bodies, frames, markers
+        publisher = FramePublisher(self.poses_publisher, self.markers_publisher, self._executor_calls.call_soon, prefix)
+        tracking = self.config.node.tracking
+        bodies = Bodies(make_body_publisher(self, self.config, self._log, prefix) if tracking else None)
         frames = FrameHandler(
-            CameraSession(self.pipeline),
+            CameraSession(self.pipeline, self._track_ids(self.config.node.track_id_base)),
             self._boxes,
             self.stats,
             self._log,
@@ -202,7 +206,9 @@ class MppeNode(LifecycleNode):
         inputs = self._active.inputs
         self.get_logger().info(
             f"ready: subscribing {inputs.image_topic} + {inputs.camera_info_topic} ({inputs.describe()}, "
-            f"{conversions.converter_backend()} image converter); publishing {POSES_TOPIC} and {MARKERS_TOPIC}; "
+            f"{conversions.converter_backend()} image converter); publishing {self.poses_publisher.topic_name} and "
+            f"{self.markers_publisher.topic_name} (ids: prefix {prefix or 'none'}, tracks from "
+            f"{self.config.node.track_id_base + 1}); "
             f"buffer reuse (glibc malloc): {'on' if host_memory.applied else 'off'}"
         )
         if self._boxes is None and not frames.session.has_detector:
@@ -246,11 +252,9 @@ class MppeNode(LifecycleNode):
         if self._active is None:
             return
         self._active.stop()
-        self._active = None
+        prefix, self._active = self._active.publisher.id_prefix, None
         if self.markers_publisher is not None:
-            self.markers_publisher.publish(
-                MarkerArray(markers=[Marker(header=self._last_header, action=Marker.DELETEALL)])
-            )
+            self.markers_publisher.publish(MarkerArray(markers=clear_markers(self._last_header, prefix)))
 
     def _release(self) -> None:
         for publisher in (self.poses_publisher, self.markers_publisher):

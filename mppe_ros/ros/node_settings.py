@@ -101,6 +101,20 @@ class NodeSettings:
         bounds=(0.0, 10.0),
         run_time=True,
     )
+    id_prefix: str = setting(
+        "",
+        "names this node's REP-155 body ids (<prefix>_b17), their TF frames (body_<prefix>_b17) and its marker "
+        "namespaces (mppe/<prefix>/...), so several nodes never collide; empty: from the node's namespace (/front: "
+        "front, /robot/front: robot_front; none in the root namespace)",
+        pattern=(r"([A-Za-z][A-Za-z0-9_]*)?", "empty or a letter then letters, digits or _"),
+    )
+    track_id_base: int = setting(
+        0,
+        "this node's track ids (PersonPose3D.id) are track_id_base + 1, + 2, ...; give each node of a robot its own "
+        "block (the cameras launch file: 100000000 per camera) so ids are unique across nodes (0: shared by the "
+        "nodes of one process)",
+        bounds=(0, 2_000_000_000),
+    )
     publish_rep155: bool = setting(
         True,
         "with tracking, publish REP-155 bodies (/humans/bodies/...) where hri_msgs and tf2_msgs import (one log "

@@ -1,7 +1,8 @@
 """REP-155 (ROS4HRI) bodies and their TF frames, from the tracker's confirmed tracks.
 
 `BodyPublisher.publish` is called once per processed frame with that frame's tracks (mppe_ros.tracking.TrackedPerson)
-and publishes, every message with the image's header:
+and publishes, every message with the image's header (topics in the node's namespace: `/front/humans/bodies/...` in
+`/front`):
 - `/humans/bodies/tracked` (hri_msgs/IdsList): the body ids of this frame's confirmed tracks, every frame (also empty);
 - per confirmed track, `/humans/bodies/<id>/`:
   - `roi` (hri_msgs/NormalizedRegionOfInterest2D): the detection box of this frame divided by the image size,
@@ -16,7 +17,8 @@ and publishes, every message with the image's header:
   `body_<id>`, with the body's axes. It is the publisher tf2_ros.TransformBroadcaster creates (TFMessage on /tf,
   reliable, volatile, keep last 100), so tf2_ros is not needed.
 
-Body ids: `b<track id>` (BODY_ID_PREFIX + PersonPose3D.id on /humans/poses3d): ROS 2 topic name tokens cannot start with
+Body ids: `b<track id>` (BODY_ID_PREFIX + PersonPose3D.id on /humans/poses3d), `<id prefix>_b<track id>` for a node
+with an id prefix (so two cameras' bodies and TF frames never share a name): ROS 2 topic name tokens cannot start with
 a digit, so the bare track id cannot name `/humans/bodies/<id>/roi`. Track ids are never reused, so a body id is valid
 while tracked and never names another person.
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,10 +48,11 @@ from std_msgs.msg import Header
 from mppe_ros.body_frame import DEFAULT_MIN_CONFIDENCE, body_frame
 from mppe_ros.joint_sets import JointSet
 from mppe_ros.ros.conversions import bgr_to_image_msg
+from mppe_ros.ros.node_names import BODIES_NAMESPACE
 from mppe_ros.skeleton2d import skeleton2d_points
 
-BODIES_NAMESPACE = "/humans/bodies"
 BODY_ID_PREFIX = "b"
+_BODY_ID = re.compile(r"(?:[A-Za-z][A-Za-z0-9_]*_)?b([0-9]+)")
 BODY_FRAME_PREFIX = "body_"
 TF_TOPIC = "/tf"
 # tf2_ros.TransformBroadcaster's publisher: QoSProfile(depth=100) = reliable, volatile, keep last 100.
@@ -78,16 +82,17 @@ def rep155_available() -> tuple[bool, str]:
     return True, ""
 
 
-def body_id(track_id: int) -> str:
-    """The REP-155 body id of a track (`b17` for track 17)."""
-    return f"{BODY_ID_PREFIX}{int(track_id)}"
+def body_id(track_id: int, id_prefix: str = "") -> str:
+    """The REP-155 body id of a track (`b17` for track 17; `front_b17` for a node with id prefix `front`)."""
+    return f"{id_prefix}_{BODY_ID_PREFIX}{int(track_id)}" if id_prefix else f"{BODY_ID_PREFIX}{int(track_id)}"
 
 
 def track_id_of(body: str) -> int:
     """The track id (PersonPose3D.id) of a body id: the inverse of body_id."""
-    if not body.startswith(BODY_ID_PREFIX) or not body[len(BODY_ID_PREFIX) :].isdigit():
-        raise ValueError(f"{body!r} is not a body id ({BODY_ID_PREFIX}<track id>)")
-    return int(body[len(BODY_ID_PREFIX) :])
+    match = _BODY_ID.fullmatch(body)
+    if match is None:
+        raise ValueError(f"{body!r} is not a body id ([<id prefix>_]{BODY_ID_PREFIX}<track id>)")
+    return int(match.group(1))
 
 
 def body_frame_id(body: str) -> str:
@@ -117,7 +122,8 @@ class BodyPublisher:
         publish_tf: publish `body_<id>` frames on /tf.
         publish_cropped: create `/humans/bodies/<id>/cropped` (filled only while subscribed and given the image).
         publish_joint_frames: with publish_tf, one frame per joint under `body_<id>`.
-        namespace: the bodies' topic prefix.
+        namespace: the bodies' topic prefix (relative: in the node's namespace).
+        id_prefix: the node's id prefix (mppe_ros.ros.node_names) in every body id and TF frame name.
         retain_s: keep a body's publishers this long (s, stamps) after its last frame (e.g. the tracker's
             max_age_s, so a track re-found after an occlusion keeps them); 0: destroy at the first frame without it.
         min_confidence: joints below this confidence do not orient the body frame (mppe_ros.body_frame).
@@ -135,6 +141,7 @@ class BodyPublisher:
         namespace: str = BODIES_NAMESPACE,
         retain_s: float = 0.0,
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+        id_prefix: str = "",
     ) -> None:
         retain_s = _checked_retention(retain_s)
         from hri_msgs.msg import IdsList, NormalizedPointOfInterest2D, NormalizedRegionOfInterest2D, Skeleton2D
@@ -147,6 +154,7 @@ class BodyPublisher:
         self.publish_joint_frames = publish_joint_frames
         self.retain_s = retain_s
         self.min_confidence = float(min_confidence)
+        self.id_prefix = id_prefix
         self._bodies: dict[str, _Body] = {}
         self._tracked_pub: Any | None = node.create_publisher(self._ids_list, f"{self.namespace}/tracked", BODY_QOS)
         self._tf_pub: Any | None = None
@@ -194,7 +202,7 @@ class BodyPublisher:
         if retain_s is not None:
             self.retain_s = _checked_retention(retain_s)
         stamp_s = header.stamp.sec + header.stamp.nanosec * 1e-9 if time_s is None else time_s
-        confirmed = [(body_id(t.track_id), t) for t in tracks if t.is_confirmed]
+        confirmed = [(body_id(t.track_id, self.id_prefix), t) for t in tracks if t.is_confirmed]
         self._end_bodies({body for body, _ in confirmed}, stamp_s)
         transforms: list[TransformStamped] = []
         for body, track in confirmed:

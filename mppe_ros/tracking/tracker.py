@@ -26,11 +26,12 @@ Positions, gates, filters and velocities live in the tracking frame: the camera'
 so a robot's own motion does not move the people it tracks. The gate's ray, the depths and the predicted image
 motion are the measuring camera's at its pose of the time.
 
-Ids are uint32, start at 1, increase by one per new track and are never reused: they come from a TrackIds
-allocator, the Tracker's own by default (reset() keeps it); Trackers that share one (the node's, for the whole
-process) never hand out the same id. At 15 new tracks per second, 2^32 - 1 ids last 9 years; past that update()
-raises. Each track keeps the score of its last detector-boxed measurement (last_detector_scores): frames cropped
-where the tracks are pass it as their boxes' scores, so a published score is always a detector's.
+Ids are uint32, start at 1 (base + 1 for a TrackIds(base): one block per node of a robot), increase by one per new
+track and are never reused: they come from a TrackIds allocator, the Tracker's own by default (reset() keeps it);
+Trackers that share one (the node's, for the whole process) never hand out the same id. At 15 new tracks per second,
+2^32 - 1 ids last 9 years; past that update() raises. Each track keeps the score of its last detector-boxed
+measurement (last_detector_scores): frames cropped where the tracks are pass it as their boxes' scores, so a published
+score is always a detector's.
 """
 
 from __future__ import annotations
@@ -54,10 +55,13 @@ _MAX_BOX_PER_JOINTS = 3.0  # bound of a detector box's width or height over its 
 
 
 class TrackIds:
-    """Track ids 1, 2, ... (uint32), each handed out once; thread-safe, so Trackers may share one."""
+    """Track ids base + 1, base + 2, ... (uint32), each handed out once; thread-safe, so Trackers may share one."""
 
-    def __init__(self) -> None:
-        self._next_id = 1
+    def __init__(self, base: int = 0) -> None:
+        if not 0 <= base < MAX_TRACK_ID:
+            raise ValueError(f"the track id base must be in [0, {MAX_TRACK_ID - 1}], got {base}")
+        self.base = base
+        self._next_id = base + 1
         self._lock = threading.Lock()
 
     def take(self) -> int:

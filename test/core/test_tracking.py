@@ -8,7 +8,7 @@ import pytest
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.joint_sets import MUCO_21
 from mppe_ros.results import PersonPose, PoseResult
-from mppe_ros.tracking import Tracker, TrackIds
+from mppe_ros.tracking import MAX_TRACK_ID, Tracker, TrackIds
 from mppe_ros.tracking.settings import TrackerSettings
 
 CAMERA = PinholeCamera(fx=600.0, fy=600.0, cx=320.0, cy=240.0, width=640, height=480)
@@ -232,3 +232,13 @@ def test_trackers_sharing_one_track_ids_never_hand_out_an_id_twice():
         seen += [t.track_id for t in tracker.update(frame(person((0.0, 0, 4)), person((1.5, 0, 4))), float(k))]
     assert seen == [1, 2, 3, 4, 5, 6]
     assert [t.track_id for t in Tracker().update(frame(person((0.0, 0, 4))), 0.0)] == [1]  # its own ids by default
+
+
+def test_a_track_id_base_gives_a_block_of_ids():
+    """One block per node of a robot (track_id_base): ids base + 1, base + 2, ...; a base outside uint32 is refused."""
+    tracker = Tracker(TrackerSettings(min_hits=1), TrackIds(200_000_000))
+    ids = [t.track_id for t in tracker.update(frame(person((0.0, 0, 4)), person((1.5, 0, 4))), 0.0)]
+    assert ids == [200_000_001, 200_000_002]
+    for base in (-1, MAX_TRACK_ID):
+        with pytest.raises(ValueError, match="track id base"):
+            TrackIds(base)

@@ -17,7 +17,7 @@ import yaml
 from conftest import REPO_ROOT
 
 from mppe_ros.ros.node import MARKERS_TOPIC
-from mppe_ros.ros.parameters import NODE_NAME, PARAMETERS_BY_NAME
+from mppe_ros.ros.parameters import NODE_NAME, PARAMETER_FILE_KEY, PARAMETERS_BY_NAME
 
 REPO = REPO_ROOT
 STANDINS = {
@@ -26,7 +26,7 @@ STANDINS = {
     "launch.conditions": ["IfCondition"],
     "launch.event_handlers": ["OnProcessExit", "OnProcessStart"],
     "launch.events": ["matches_action"],
-    "launch.substitutions": ["EqualsSubstitution", "LaunchConfiguration", "PathJoinSubstitution"],
+    "launch.substitutions": ["EqualsSubstitution", "LaunchConfiguration", "PathJoinSubstitution", "PythonExpression"],
     "launch_ros.actions": ["LifecycleNode", "Node"],
     "launch_ros.event_handlers": ["OnStateTransition"],
     "launch_ros.events.lifecycle": ["ChangeState"],
@@ -89,6 +89,8 @@ def test_arguments(description):
         "rviz",
         "fixed_frame",
         "lifecycle",
+        "namespace",
+        "track_id_base",
     }
     assert all(arg.get("description") for arg in args.values())
     assert "choices" not in args["device"], "the node checks the device (its settings type owns the values)"
@@ -156,7 +158,7 @@ def test_rviz_config(description):
     assert {"rviz_default_plugins/Grid", "rviz_default_plugins/MarkerArray", "rviz_default_plugins/Image"} <= set(
         displays
     )
-    assert displays["rviz_default_plugins/MarkerArray"]["Topic"]["Value"] == MARKERS_TOPIC
+    assert displays["rviz_default_plugins/MarkerArray"]["Topic"]["Value"] == f"/{MARKERS_TOPIC}"
     image_topic = displays["rviz_default_plugins/Image"]["Topic"]
     assert image_topic["Reliability Policy"] == "Best Effort"
     assert rviz.kwargs["remappings"][0][0] == image_topic["Value"], "the launch file remaps the RViz image topic"
@@ -166,7 +168,7 @@ def test_rviz_config(description):
 
 
 def test_yaml_parameters_have_the_declared_types():
-    values = yaml.safe_load((REPO / "config" / "mppe.yaml").read_text())[NODE_NAME]["ros__parameters"]
+    values = yaml.safe_load((REPO / "config" / "mppe.yaml").read_text())[PARAMETER_FILE_KEY]["ros__parameters"]
     for name, value in values.items():
         assert PARAMETERS_BY_NAME[name].check(value) is None, name
         assert type(value) is type(PARAMETERS_BY_NAME[name].default), f"{name}: write floats with a decimal point"

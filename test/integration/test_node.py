@@ -61,13 +61,14 @@ def test_poses_and_markers_end_to_end(context, pipeline):
             np.testing.assert_allclose(person_msg.box_xywh_px, person.box_xywh_px)
             # Metres: the root depth is RootNet's millimetres / 1000.
             assert person_msg.root.z == pytest.approx(person.root_depth_mm / 1000.0, abs=1e-6)
-        # Markers: DELETEALL, then bones, joints, label per person, in the image frame.
+        # Markers: a DELETEALL per namespace, then bones, joints, label per person, in the image frame.
         assert harness.spin_until(
             lambda: any(m.markers[0].header.stamp.sec == 1_700_000_000 for m in harness.markers), 30
         )
         markers = next(m for m in harness.markers if m.markers[0].header.stamp.sec == 1_700_000_000).markers
-        assert markers[0].action == Marker.DELETEALL
-        assert [(m.ns, m.id) for m in markers[1:]] == [
+        clears = [(m.action, m.ns) for m in markers[:4]]
+        assert clears == [(Marker.DELETEALL, f"mppe/{kind}") for kind in ("bones", "joints", "labels", "trails")]
+        assert [(m.ns, m.id) for m in markers[4:]] == [
             ("mppe/bones", 0),
             ("mppe/joints", 0),
             ("mppe/labels", 0),
@@ -77,7 +78,7 @@ def test_poses_and_markers_end_to_end(context, pipeline):
         ]
         assert all(m.header.frame_id == FRAME and m.header.stamp.nanosec == 123_456_789 for m in markers)
         np.testing.assert_allclose(
-            [[p.x, p.y, p.z] for p in markers[2].points], expected.persons[0].joints_cam_m, atol=1e-6
+            [[p.x, p.y, p.z] for p in markers[5].points], expected.persons[0].joints_cam_m, atol=1e-6
         )
         assert mppe.sync_backend in ("message_filters", "mppe_ros.ros.sync")
         assert mppe.stats.frames_processed >= 1 and mppe.stats.bad_image == 0
@@ -94,7 +95,7 @@ def test_nobody_gives_an_empty_array_and_deleteall(context, pipeline):
         assert msg.persons == [] and msg.header.frame_id == FRAME and len(msg.joint_names) == 21
         assert harness.spin_until(lambda: any(m.markers[0].header.stamp.sec == 10 for m in harness.markers), 30)
         markers = next(m for m in harness.markers if m.markers[0].header.stamp.sec == 10).markers
-        assert [m.action for m in markers] == [Marker.DELETEALL]
+        assert [m.action for m in markers] == [Marker.DELETEALL] * 4
     finally:
         harness.close()
         mppe.destroy_node()
@@ -109,7 +110,8 @@ def test_markers_only_built_for_subscribers_and_runtime_parameters(context, pipe
         header = stamp_header(20)
         harness.exchange(image_msg(header), camera_info(header))
         assert built == [] and mppe.markers_publisher.get_subscription_count() == 0
-        assert mppe.poses_publisher.topic_name == POSES_TOPIC and mppe.markers_publisher.topic_name == MARKERS_TOPIC
+        assert mppe.poses_publisher.topic_name == f"/{POSES_TOPIC}" == "/humans/poses3d"
+        assert mppe.markers_publisher.topic_name == f"/{MARKERS_TOPIC}"
         # Run-time changes: accepted for dynamic parameters, refused out of range or read-only.
         results = mppe.set_parameters([Parameter("marker_scale", value=3.0), Parameter("score_threshold", value=0.2)])
         assert all(r.successful for r in results)

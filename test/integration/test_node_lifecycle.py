@@ -71,7 +71,7 @@ def test_one_lifetime_through_every_transition_twice(context, pipeline):
             harness.markers.clear()
             assert lifecycle.transition(Transition.TRANSITION_DEACTIVATE) and lifecycle.state() == "inactive"
             assert harness.spin_until(lambda: bool(harness.markers), 5), "deactivate published no DELETEALL"
-            assert [m.action for m in harness.markers[-1].markers] == [Marker.DELETEALL]
+            assert [m.action for m in harness.markers[-1].markers] == [Marker.DELETEALL] * 4
             assert mppe.count_subscribers("image") == 0 and not mppe.worker_alive
             assert not poses_answered(harness, 300 + round_, timeout_s=2.0), "deactivated, yet a pair was answered"
             assert lifecycle.transition(Transition.TRANSITION_CLEANUP) and lifecycle.state() == "unconfigured"

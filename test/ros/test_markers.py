@@ -9,13 +9,17 @@ from test_pose_messages import make_result
 from visualization_msgs.msg import Marker
 
 from mppe_ros.ros.markers import (
-    NAMESPACE_BONES,
-    NAMESPACE_JOINTS,
-    NAMESPACE_LABELS,
+    CLEAR_MARKER_ID,
+    MARKER_KINDS,
     PERSON_COLORS,
+    clear_markers,
+    marker_namespace,
     person_color,
     poses_to_markers,
 )
+
+NAMESPACE_BONES, NAMESPACE_JOINTS, NAMESPACE_LABELS = (marker_namespace(k) for k in ("bones", "joints", "labels"))
+CLEARS = len(MARKER_KINDS)  # the DELETEALL markers that start every array
 
 
 def header() -> Header:
@@ -27,8 +31,10 @@ def header() -> Header:
 def test_deleteall_first_then_one_set_per_person():
     result = make_result(2)
     markers = poses_to_markers(result, header(), lifetime_s=1.5, scale=2.0).markers
-    assert markers[0].action == Marker.DELETEALL
-    rest = markers[1:]
+    assert [(m.action, m.ns, m.id) for m in markers[:CLEARS]] == [
+        (Marker.DELETEALL, f"mppe/{kind}", CLEAR_MARKER_ID) for kind in MARKER_KINDS
+    ]
+    rest = markers[CLEARS:]
     assert [(m.ns, m.id, m.type) for m in rest] == [
         (NAMESPACE_BONES, 0, Marker.LINE_LIST),
         (NAMESPACE_JOINTS, 0, Marker.SPHERE_LIST),
@@ -56,7 +62,7 @@ def test_deleteall_first_then_one_set_per_person():
 def test_geometry_in_metres_from_the_result():
     result = make_result(1)
     person = result.persons[0]
-    bones, joints, label = poses_to_markers(result, header(), scale=2.0).markers[1:]
+    bones, joints, label = poses_to_markers(result, header(), scale=2.0).markers[CLEARS:]
     assert len(bones.points) == 2 * len(result.joint_set.bones) and bones.scale.x == pytest.approx(0.04)
     a, b = result.joint_set.bones[3]
     np.testing.assert_allclose([[p.x, p.y, p.z] for p in bones.points[6:8]], person.joints_cam_m[[a, b]])
@@ -70,14 +76,14 @@ def test_geometry_in_metres_from_the_result():
 def test_colours_are_stable_per_id():
     first = poses_to_markers(make_result(3), header()).markers
     again = poses_to_markers(make_result(3), header()).markers
-    for marker, same in zip(first[1:], again[1:], strict=True):
+    for marker, same in zip(first[CLEARS:], again[CLEARS:], strict=True):
         assert (marker.color.r, marker.color.g, marker.color.b) == (same.color.r, same.color.g, same.color.b)
         assert (marker.color.r, marker.color.g, marker.color.b) == pytest.approx(PERSON_COLORS[marker.id])
-    assert len({(m.color.r, m.color.g, m.color.b) for m in first[1:]}) == 3
+    assert len({(m.color.r, m.color.g, m.color.b) for m in first[CLEARS:]}) == 3
     assert person_color(12).r == person_color(2).r
     result = make_result(1)
     relabelled = poses_to_markers(result, header(), tracks=[track_of(result.persons[0], 5)]).markers
-    assert relabelled[1].id == 5 and relabelled[1].color.r == pytest.approx(PERSON_COLORS[5][0])
+    assert relabelled[CLEARS].id == 5 and relabelled[CLEARS].color.r == pytest.approx(PERSON_COLORS[5][0])
 
 
 def track_of(person, track_id: int, shift_m: float = 0.0):
@@ -97,7 +103,7 @@ def test_tracks_are_drawn_with_their_ids_smoothed_joints_and_trails():
     tracks = [track_of(result.persons[1], 42, shift_m=0.5), track_of(result.persons[0], 7)]
     trail = np.array([[0.0, 0.0, 3.0], [0.1, 0.0, 3.0], [0.2, 0.0, 3.0]])
     markers = poses_to_markers(result, header(), tracks=tracks, trails={42: trail, 7: trail[:1]}).markers
-    by_ns = {(m.ns, m.id): m for m in markers[1:]}
+    by_ns = {(m.ns, m.id): m for m in markers[CLEARS:]}
     assert {marker_id for _, marker_id in by_ns} == {42, 7}
     joints = by_ns[("mppe/joints", 42)]
     np.testing.assert_allclose([[p.x, p.y, p.z] for p in joints.points], tracks[0].joints_m, atol=1e-6)
@@ -109,7 +115,48 @@ def test_tracks_are_drawn_with_their_ids_smoothed_joints_and_trails():
 
 def test_nobody_gives_only_deleteall():
     markers = poses_to_markers(make_result(0), header()).markers
-    assert [m.action for m in markers] == [Marker.DELETEALL]
+    assert [m.action for m in markers] == [Marker.DELETEALL] * CLEARS
+
+
+class RvizMarkers:
+    """What an RViz 2 MarkerArray display keeps (rviz_default_plugins MarkerCommon::processMessage): ADD stores
+    (ns, id); DELETE removes it; DELETEALL removes the markers of its ns, or all of them when ns is empty."""
+
+    def __init__(self) -> None:
+        self.shown: set[tuple[str, int]] = set()
+
+    def apply(self, markers: list[Marker]) -> None:
+        keys = [(m.ns, m.id) for m in markers]
+        assert len(keys) == len(set(keys)), "RViz flags an array whose (ns, id) repeat"
+        for marker in markers:
+            if marker.action == Marker.ADD:
+                self.shown.add((marker.ns, marker.id))
+            elif marker.action == Marker.DELETE:
+                self.shown.discard((marker.ns, marker.id))
+            elif marker.action == Marker.DELETEALL:
+                self.shown = {key for key in self.shown if marker.ns and key[0] != marker.ns}
+
+    def of(self, id_prefix: str) -> set[tuple[str, int]]:
+        namespaces = {marker_namespace(kind, id_prefix) for kind in MARKER_KINDS}
+        return {key for key in self.shown if key[0] in namespaces}
+
+
+def test_two_nodes_on_one_display_never_delete_each_others_markers():
+    """Two cameras' markers shown on one display (or one topic): each array replaces its own node's people only."""
+    display = RvizMarkers()
+    for frame in range(3):
+        display.apply(poses_to_markers(make_result(2), header(), id_prefix="front").markers)
+        display.apply(poses_to_markers(make_result(1 + frame % 2), header(), id_prefix="rear").markers)
+        assert {ns.split("/")[1] for ns, _ in display.shown} == {"front", "rear"}
+        assert {person for _, person in display.of("front")} == {0, 1}
+        assert {person for _, person in display.of("rear")} == set(range(1 + frame % 2)), "a left person stays"
+    display.apply(clear_markers(header(), "rear"))  # the rear node deactivates
+    assert not display.of("rear") and {person for _, person in display.of("front")} == {0, 1}
+
+
+def test_an_id_prefix_names_every_namespace():
+    markers = poses_to_markers(make_result(1), header(), id_prefix="robot_front").markers
+    assert {m.ns for m in markers} == {f"mppe/robot_front/{kind}" for kind in MARKER_KINDS}
 
 
 def test_non_finite_joints_are_left_out():
@@ -119,7 +166,7 @@ def test_non_finite_joints_are_left_out():
     joints = result.persons[0].joints_cam_m.copy()
     joints[0] = np.nan  # Head_top: in bone (0, 16) only
     broken = replace(result, persons=(replace(result.persons[0], joints_cam_m=joints),))
-    bones, spheres, _ = poses_to_markers(broken, header()).markers[1:]
+    bones, spheres, _ = poses_to_markers(broken, header()).markers[CLEARS:]
     assert len(spheres.points) == 20 and len(bones.points) == 2 * (len(result.joint_set.bones) - 1)
     assert all(np.isfinite([p.x, p.y, p.z]).all() for p in bones.points)
 

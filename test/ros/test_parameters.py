@@ -13,6 +13,7 @@ from mppe_ros.profiles import PROFILE_PARAMETERS
 from mppe_ros.ros.node_settings import NodeSettings
 from mppe_ros.ros.parameters import (
     NODE_NAME,
+    PARAMETER_FILE_KEY,
     PARAMETERS,
     PARAMETERS_BY_NAME,
     NodeConfig,
@@ -70,7 +71,7 @@ def test_yaml_file_and_docs_table_are_the_generated_text():
     assert markdown_table() in node_doc, (
         "docs/node.md parameter table: paste `python -m mppe_ros.ros.parameters --markdown`"
     )
-    values = yaml.safe_load(yaml_text())[NODE_NAME]["ros__parameters"]
+    values = yaml.safe_load(yaml_text())[PARAMETER_FILE_KEY]["ros__parameters"]
     written = [spec for spec in PARAMETERS if spec.name not in PROFILE_PARAMETERS]  # those are commented out
     assert list(values) == [spec.name for spec in written]
     assert all(values[spec.name] == spec.default and type(values[spec.name]) is type(spec.default) for spec in written)
@@ -215,6 +216,29 @@ def test_params_file_loads_through_rcl_with_the_declared_types(tmp_path):
         expected = NodeConfig().replace(marker_scale=2.5, sync_mode="exact")  # profile accurate: the defaults
         assert declare_node_parameters(node, has_cuda=lambda: True) == expected
         node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
+
+
+def test_the_packaged_params_file_reaches_a_node_in_a_namespace(tmp_path):
+    """config/mppe.yaml's key applies to mppe_node in /front too (one node per camera); a file keyed mppe_node, as it
+    was, is silently ignored there (rcl matches the key to the fully qualified name /mppe_node)."""
+    import rclpy
+    from rclpy.node import Node
+
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml_text().replace("    marker_scale: 1.0\n", "    marker_scale: 2.5\n"))
+    by_name = tmp_path / "by_name.yaml"
+    by_name.write_text(f"{NODE_NAME}:\n  ros__parameters:\n    marker_scale: 3.5\n")
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    try:
+        for path, expected in ((changed, 2.5), (by_name, 1.0)):
+            node = Node(
+                NODE_NAME, namespace="/front", context=context, cli_args=["--ros-args", "--params-file", str(path)]
+            )
+            assert declare_node_parameters(node, has_cuda=lambda: True).node.marker_scale == expected, path.name
+            node.destroy_node()
     finally:
         rclpy.shutdown(context=context)
 

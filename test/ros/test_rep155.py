@@ -142,6 +142,13 @@ def test_body_ids():
     assert body_frame_id("b17") == "body_b17" and joint_frame_id("L_Hip", "b17") == "l_hip_b17"
     with pytest.raises(ValueError, match="not a body id"):
         track_id_of("17")
+    # a node with an id prefix (one per camera): its bodies and TF frames never share a name with another node's
+    assert body_id(17, "robot_front") == "robot_front_b17" and track_id_of("robot_front_b17") == 17
+    assert body_frame_id(body_id(17, "rear")) == "body_rear_b17" != body_frame_id(body_id(17, "front"))
+    assert joint_frame_id("L_Hip", body_id(3, "rear")) == "l_hip_rear_b3"
+    for wrong in ("front_17", "_b17", "front_b", "b17x"):
+        with pytest.raises(ValueError, match="not a body id"):
+            track_id_of(wrong)
 
 
 def test_topics_ids_roi_skeleton_cropped_and_tf(graph):
