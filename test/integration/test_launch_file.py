@@ -44,11 +44,11 @@ FAILS_WITHIN_S = 90.0  # `cannot start` comes after the imports
 STOP_WITHIN_S = 20.0  # the node stops within 5 s; launch's own escalation takes up to 10 s more
 REAPED_WITHIN_S = 10.0  # after `ros2 launch` exited, its processes' exits show in /proc
 
-pytestmark = [
-    pytest.mark.slow,
+LAUNCH_TOOLS = [
     requires("launch", "launch_ros", "ros2launch", "ros2cli"),
     pytest.mark.skipif(ros2_command() is None, reason="no ros2 command: install the real ROS 2 tools"),
 ]
+pytestmark = [pytest.mark.slow, *LAUNCH_TOOLS]
 
 
 def process_table() -> dict[int, tuple[str, int, int, str]]:
@@ -69,8 +69,10 @@ def process_table() -> dict[int, tuple[str, int, int, str]]:
 class RosLaunch:
     """`ros2 launch LAUNCH_FILE ARGUMENTS` in its own session; its output is collected."""
 
-    def __init__(self, arguments: list[str], env: dict[str, str] | None = None) -> None:
-        command = [ros2_command(), "launch", str(LAUNCH_FILE), *arguments]
+    def __init__(
+        self, arguments: list[str], env: dict[str, str] | None = None, launch_file: Path = LAUNCH_FILE
+    ) -> None:
+        command = [ros2_command(), "launch", str(launch_file), *arguments]
         environment = {
             **tools_env(child_env()),
             "RCUTILS_LOGGING_BUFFERED_STREAM": "0",
@@ -161,8 +163,8 @@ def assert_stops(launch: RosLaunch, pids: list[int], within_s: float, expected_c
 def launches():
     started: list[RosLaunch] = []
 
-    def start(arguments: list[str], env: dict[str, str] | None = None) -> RosLaunch:
-        started.append(RosLaunch(arguments, env))
+    def start(arguments: list[str], env: dict[str, str] | None = None, launch_file: Path = LAUNCH_FILE) -> RosLaunch:
+        started.append(RosLaunch(arguments, env, launch_file))
         return started[-1]
 
     yield start
@@ -170,9 +172,10 @@ def launches():
         launch.close()
 
 
-def params_file(path: Path, **values) -> Path:
-    """A ROS parameter file for mppe_node with `values` (strings quoted, numbers and booleans as they are)."""
-    lines = ["mppe_node:", "  ros__parameters:"]
+def params_file(path: Path, key: str = "mppe_node", **values) -> Path:
+    """A ROS parameter file for `key` (mppe_node; /** for any node in any namespace) with `values` (strings quoted,
+    numbers and booleans as they are)."""
+    lines = [f"{key}:", "  ros__parameters:"]
     for name, value in values.items():
         text = f'"{value}"' if isinstance(value, (str, Path)) else str(value).lower()
         lines.append(f"    {name}: {text}")
