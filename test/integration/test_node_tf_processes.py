@@ -1,0 +1,140 @@
+"""tracking_frame / output_frame with TF from another process, as on a robot: robot_state_publisher's static
+base_link -> camera transform sent before the node starts (it must reach the node's late TransformListener through
+/tf_static's transient-local durability), odometry's odom -> base_link at each image's stamp on /tf.
+
+One `python -m mppe_ros node` child (tracking_frame odom, output_frame base_link, detector none: every frame that has
+its transforms is answered at once, with an empty persons list); this test process is the robot: the static and the
+dynamic TransformBroadcaster, the camera (reliable pairs) and the listener of /humans/poses3d and /diagnostics.
+First frames without odometry: none is answered, each is counted ("No transform" on /diagnostics) and the cause is
+logged; then odometry starts and every frame is answered in base_link with its own stamp.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import rclpy
+from conftest import REPO_ROOT, child_env
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import TransformStamped
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_harness import FRAME, camera_info, image_msg, stamp_header
+from ros_tools import requires
+from sensor_msgs.msg import CameraInfo, Image
+
+from mppe_ros.msg import PersonPose3DArray
+
+pytestmark = [requires("tf2_ros"), pytest.mark.slow]
+RELIABLE = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE)
+WITHOUT_ODOMETRY, WITH_ODOMETRY = range(3), range(3, 13)  # frame indices, 10 per second from stamp 500 s
+NO_TRANSFORM_KEY = "No transform since startup"
+
+
+def transform(stamp, parent: str, child: str, x_m: float) -> TransformStamped:
+    msg = TransformStamped(child_frame_id=child)
+    msg.header.stamp, msg.header.frame_id = stamp, parent
+    msg.transform.translation.x = x_m
+    msg.transform.rotation.w = 1.0
+    return msg
+
+
+class Robot:
+    """This process's side: TF broadcasters, the camera, and what the node publishes (spun in a thread)."""
+
+    def __init__(self, context) -> None:
+        import tf2_ros
+
+        self.node = rclpy.create_node("tf_robot", context=context)
+        self.static = tf2_ros.StaticTransformBroadcaster(self.node)
+        self.odometry = tf2_ros.TransformBroadcaster(self.node)
+        self.image_pub = self.node.create_publisher(Image, "image", RELIABLE)
+        self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", RELIABLE)
+        self.poses: dict[int, PersonPose3DArray] = {}
+        self.diagnostics: dict[str, str] = {}
+        self.node.create_subscription(PersonPose3DArray, "/humans/poses3d", self._pose, RELIABLE)
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._diagnose, 10)
+        self.executor = SingleThreadedExecutor(context=context)
+        self.executor.add_node(self.node)
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
+
+    def _pose(self, msg: PersonPose3DArray) -> None:
+        self.poses[msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec] = msg
+
+    def _diagnose(self, msg: DiagnosticArray) -> None:
+        self.diagnostics = {kv.key: kv.value for kv in msg.status[0].values}
+
+    def frame(self, index: int, odometry: bool) -> int:
+        """Send frame `index` (with its odom -> base_link first when `odometry`); its stamp, ns."""
+        header = stamp_header(500, index * 100_000_000)
+        if odometry:
+            self.odometry.sendTransform(transform(header.stamp, "odom", "base_link", 0.05 * index))
+        self.image_pub.publish(image_msg(header))
+        self.info_pub.publish(camera_info(header))
+        return 500 * 10**9 + index * 100_000_000
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+
+
+def wait_for(condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_transforms_from_another_process_static_first_odometry_late(official_weights):
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    robot = Robot(context)
+    node_output: list[str] = []
+    node = None
+    try:
+        robot.static.sendTransform(transform(stamp_header(0).stamp, "base_link", FRAME, 0.2))  # before the node
+        node = subprocess.Popen(
+            [
+                sys.executable, "-m", "mppe_ros", "node", "--ros-args",
+                "-p", f"posenet_path:={official_weights['posenet']}",
+                "-p", f"rootnet_path:={official_weights['rootnet']}",
+                "-p", "detector:=none", "-p", "device:=cpu", "-p", "input_reliability:=reliable",
+                "-p", "input_depth:=20", "-p", "tracking_frame:=odom", "-p", "output_frame:=base_link",
+                "-p", "tf_timeout_s:=0.3", "-p", "log_period_s:=1.0",
+            ],
+            cwd=REPO_ROOT, env={**child_env(), "PYTHONUNBUFFERED": "1", "RCUTILS_LOGGING_BUFFERED_STREAM": "0"},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        threading.Thread(target=lambda: node_output.extend(line.decode() for line in node.stdout), daemon=True).start()
+        ready = wait_for(
+            lambda: any("ready: subscribing" in line for line in node_output) or node.poll() is not None, 180
+        )
+        assert ready and node.poll() is None, "".join(node_output)
+        assert wait_for(lambda: robot.image_pub.get_subscription_count() == 1, 30)
+
+        skipped = []
+        for index in WITHOUT_ODOMETRY:  # one at a time: the node keeps only the newest pair
+            skipped.append(robot.frame(index, odometry=False))
+            counted = wait_for(lambda: int(robot.diagnostics.get(NO_TRANSFORM_KEY, "0")) == len(skipped), 30)
+            assert counted, (robot.diagnostics, "".join(node_output))
+        for index in WITH_ODOMETRY:
+            stamp_ns = robot.frame(index, odometry=True)
+            assert wait_for(lambda s=stamp_ns: s in robot.poses, 30), (index, "".join(node_output))
+            assert robot.poses[stamp_ns].header.frame_id == "base_link"
+        assert not set(skipped) & set(robot.poses), "a frame without its transform was answered"
+        assert int(robot.diagnostics.get(NO_TRANSFORM_KEY, "0")) == len(skipped), robot.diagnostics
+        text = "".join(node_output)
+        assert "no transform" in text and "odom" in text and "robot_state_publisher" in text, text
+    finally:
+        if node is not None:
+            node.terminate()
+            node.wait(30)
+        robot.close()
+        rclpy.shutdown(context=context)
