@@ -4,6 +4,8 @@ result) publishes the same poses as `mppe-ros process` writes (ids, joints withi
 from __future__ import annotations
 
 import numpy as np
+import ros_harness
+from ros_harness import make_pipeline, start
 
 from mppe_ros.recordings.jsonl import read_jsonl
 from mppe_ros.ros.parameter_files import node_config
@@ -12,8 +14,6 @@ from mppe_ros.ros.recording.run import RunOptions, process_recording
 from mppe_ros.testing.recordings import scene_boxes, scene_messages, write_bag
 from mppe_ros.tracking import session as session_module
 from mppe_ros.tracking.tracker import TrackIds
-import ros_harness
-from ros_harness import make_pipeline, start
 
 context = ros_harness.context  # fixture
 FRAMES, WIDTH, HEIGHT = 8, 160, 120
