@@ -1,5 +1,5 @@
 """`mppe-ros process` as a long batch job: Ctrl-C leaves a readable bag (exit 130), and --ray over several bags
-equals the sequential runs, a failing recording reported by name without stopping the others."""
+equals the sequential runs (within 1e-5 m: a Ray task runs torch on 1 thread), a failing recording reported by name without stopping the others."""
 
 from __future__ import annotations
 
@@ -68,4 +68,4 @@ def test_ray_equals_sequential_and_reports_a_failing_recording(tmp_path, officia
             assert time_a == time_b and [p.id for p in a.persons] == [p.id for p in b.persons]  # threads: rounding
             joints = [[(j.x, j.y, j.z) for j in p.joints] for m in (a, b) for p in m.persons]
             half = len(joints) // 2
-            np.testing.assert_allclose(joints[:half], joints[half:], atol=1e-6, rtol=0)
+            np.testing.assert_allclose(joints[:half], joints[half:], atol=1e-5, rtol=0)  # float32 sums, 1 vs 2 threads
