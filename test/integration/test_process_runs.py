@@ -1,5 +1,6 @@
 """`mppe-ros process` as a long batch job: Ctrl-C leaves a readable bag (exit 130), and --ray over several bags
-equals the sequential runs (within 1e-5 m: a Ray task runs torch on 1 thread), a failing recording reported by name without stopping the others."""
+equals the sequential runs
+(within 1e-5 m: a Ray task runs torch on 1 thread), a failing recording reported by name without stopping the others."""
 
 from __future__ import annotations
 
