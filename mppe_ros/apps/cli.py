@@ -5,6 +5,7 @@
     mppe-ros weights [--download [--detector fasterrcnn_resnet50_fpn]]
     mppe-ros process INPUT... --out OUTPUT [--params-file F] [-p name:=value] [--jsonl F] [--video F] [--ray [ADDR]]
     mppe-ros bench [--quick] [--persons 1,5,10,20] [--device cpu,cuda] [--precision fp32,fp16] [--out DIR]
+    mppe-ros evaluate mupots|h36m --data DIR ...   (mppe_ros/apps/evaluate.py)
 
 Errors the user can fix (missing weights, unreadable image, bad intrinsics or boxes) end with a
 message on stderr and exit code 2, without a traceback.
@@ -22,6 +23,7 @@ import cv2
 import numpy as np
 import torch
 
+from mppe_ros.apps import evaluate
 from mppe_ros.bench import arguments as bench_arguments
 from mppe_ros.camera import PinholeCamera
 from mppe_ros.detection import DETECTOR_MODELS
@@ -108,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="per-stage speed against the official per-person pipeline")
     bench_arguments.add_arguments(bench)
     bench.set_defaults(handler=run_bench)
+    evaluate.add_parser(commands)  # `mppe-ros evaluate mupots|h36m` (docs/evaluation.md)
 
     process = commands.add_parser("process", help="every frame of bags, videos or image folders, written as a bag")
     from mppe_ros.apps.process import add_arguments  # imports no ROS: rclpy only when `process` runs

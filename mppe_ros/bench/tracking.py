@@ -74,7 +74,7 @@ def run_scene(scene: Scene, settings: TrackerSettings, noise: NoiseModel, rng: n
             picked = [samples[i] for i in part]
             segments.append(metrics.Segment(
                 walkers[person_id], np.array([s for s, _ in picked]),
-                np.stack([t.person.joints_cam_m for _, t in picked]), np.stack([t.joints_cam_m for _, t in picked]),
+                np.stack([t.person.joints_cam_m for _, t in picked]), np.stack([t.joints_m for _, t in picked]),
                 np.stack([t.person.joints_px for _, t in picked]), np.stack([t.joints_px for _, t in picked]),
             ))  # fmt: skip
     return accumulator, segments

@@ -38,6 +38,7 @@ BAD_FRAMES = {
     "bad_camera_info": "Bad camera_info",
     "pipeline_errors": "Pipeline errors",
     "images_without_camera_info": "Images without camera_info",
+    "no_transform": "No transform",
 }
 COUNTERS = (
     "images_received",

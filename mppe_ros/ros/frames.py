@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
+from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
 from mppe_ros.camera import CameraIntrinsicsError, PinholeCamera
@@ -29,7 +30,8 @@ from mppe_ros.ros.markers import poses_to_markers
 from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.parameters import NodeConfig
 from mppe_ros.ros.pose_messages import result_to_msg
-from mppe_ros.tracking import CameraSession, TrackedResult
+from mppe_ros.ros.tf_frames import USUAL_CAUSES, FramePoses, TfFrames, TransformUnavailableError
+from mppe_ros.tracking import IDENTITY, CameraSession, TrackedResult, express
 from mppe_ros.tracking.frame_clock import ZERO
 
 _NUMBERS = re.compile(r"[-+]?\d+\.?\d*(?:e[-+]?\d+)?|\b(?:nan|inf)\b", re.IGNORECASE)
@@ -54,6 +56,7 @@ class NodeStats:
     bad_image: int = 0
     bad_camera_info: int = 0  # zero/NaN intrinsics, size mismatch, unsupported distortion model
     pipeline_errors: int = 0  # anything else a frame raised (logged with its type)
+    no_transform: int = 0  # tracking_frame/output_frame: no transform at the image's stamp (mppe_ros.ros.tf_frames)
     stamps_substituted: int = 0  # zero or repeated stamps: tracking used arrival times (mppe_ros.tracking.frame_clock)
     last_processing_s: float = 0.0  # conversion + inference + publishing of the last frame
     last_latency_s: float = 0.0  # pair received -> poses published
@@ -163,6 +166,7 @@ class FrameHandler:
         bodies: the activation's REP-155 bodies (mppe_ros.ros.bodies.Bodies), published on the executor thread.
         ros_time_s: the node clock's time, s (the clock of the header stamps; default: the system
             clock, which is the ROS clock unless use_sim_time).
+        tf_frames: the TF lookups of tracking_frame / output_frame (None: both empty, the image's frame).
 
     Attributes:
         timings: FrameTimings of the published frames (processing and stamp-to-publication latency).
@@ -177,9 +181,10 @@ class FrameHandler:
         publisher: FramePublisher,
         bodies: Bodies,
         ros_time_s: Callable[[], float] = time.time,
+        tf_frames: TfFrames | None = None,
     ) -> None:
         self.session, self.boxes, self.stats, self.log, self.publisher = session, boxes, stats, log, publisher
-        self.bodies, self.ros_time_s = bodies, ros_time_s
+        self.bodies, self.ros_time_s, self.tf_frames = bodies, ros_time_s, tf_frames
         self.timings = FrameTimings()
 
     def __call__(self, image_msg: Image, info_msg: CameraInfo, received_s: float, cfg: NodeConfig) -> None:
@@ -200,9 +205,16 @@ class FrameHandler:
             self.log.warning(
                 "frame_id", "the image header has an empty frame_id: outputs copy it, RViz cannot place them", once=True
             )
+        frames = self.frame_poses(header, cfg)
+        if frames is None:
+            return
         stamp_s = stamp_seconds(header)
-        tracked = self.session(image, camera, stamp_s, received_s, cfg.session, *self.injected_boxes(image_msg))
+        tracked = self.session(
+            image, camera, stamp_s, received_s, cfg.session, *self.injected_boxes(image_msg), frames.camera_pose
+        )
         self.report_time(tracked, stamp_s)
+        tracked = express(tracked, frames.output_from_tracking, frames.output_from_camera)
+        header = Header(stamp=header.stamp, frame_id=frames.output_frame)
         poses = result_to_msg(tracked.result, header, tracked.tracks)
         markers = None
         if cfg.node.publish_markers and self.publisher.markers_wanted():
@@ -217,6 +229,21 @@ class FrameHandler:
         self.stats.last_processing_s, self.stats.last_latency_s = end_s - start_s, end_s - received_s
         self.timings.record(FrameTiming(end_s - start_s, self.stamp_latency_s(image_msg.header.stamp)))
         self.stats.frames_processed += 1
+
+    def frame_poses(self, header: Any, cfg: NodeConfig) -> FramePoses | None:
+        """The image's frames (TF at its stamp when tracking_frame/output_frame are set); None: skipped, counted."""
+        if self.tf_frames is None:
+            return FramePoses(IDENTITY, IDENTITY, IDENTITY, header.frame_id)
+        try:
+            return self.tf_frames.poses(header, cfg.node.tf_timeout_s)
+        except TransformUnavailableError as error:
+            self.stats.count("no_transform")
+            self.log.warning(
+                f"tf:{error.kind}",
+                f"frame skipped (no transform, {self.stats.no_transform} so far): {error}; {USUAL_CAUSES}; the node "
+                "answers again as soon as the transforms arrive",
+            )
+            return None
 
     def report_time(self, tracked: TrackedResult, stamp_s: float) -> None:
         """Say why when the stamp went back (the tracks were dropped) or could not be used (counted)."""

@@ -72,7 +72,7 @@ def poses_to_markers(
     if tracks is None:
         people = [(index, p.joints_cam_m, p.root_cam_m) for index, p in enumerate(result.persons)]
     else:
-        people = [(t.track_id, t.joints_cam_m, t.root_cam_m) for t in tracks]
+        people = [(t.track_id, t.joints_m, t.root_m) for t in tracks]
     for person_id, joints_m, root_m in people:
         joints = np.asarray(joints_m, dtype=np.float64)
         finite = np.asarray(np.isfinite(joints).all(axis=1), dtype=bool)

@@ -55,6 +55,7 @@ from mppe_ros.ros.startup import (
     free_device_memory,
     pipeline_device_and_precision,
 )
+from mppe_ros.ros.tf_frames import TfFrames
 from mppe_ros.tracking import CameraSession
 
 __all__ = ["MARKERS_TOPIC", "POSES_TOPIC", "MppeNode", "StartupError", "WorkerStoppedError"]
@@ -113,6 +114,7 @@ class MppeNode(LifecycleNode):
         self._finalized = self.create_guard_condition(self._raise_finalized)
         self._diagnostics: DiagnosticsReporter | None = None  # from configure (it names the device) to cleanup
         self._precision = ""  # the configured pipeline's resolved precision (for /diagnostics)
+        self._tf_frames: TfFrames | None = None  # from configure to cleanup, with tracking_frame or output_frame
         self._timings = FrameTimings()  # the latest activation's frame timings
         self.diagnostics_publisher = self.create_publisher(DiagnosticArray, DIAGNOSTICS_TOPIC, 10)
         if self.config.node.diagnostics_period_s > 0:
@@ -143,6 +145,18 @@ class MppeNode(LifecycleNode):
             PersonPose3DArray, POSES_TOPIC, QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         )
         self.markers_publisher = self.create_lifecycle_publisher(MarkerArray, MARKERS_TOPIC, 10)
+        node = self.config.node
+        tracking_frame = node.tracking_frame if node.tracking else ""
+        if tracking_frame or node.output_frame:
+            try:
+                self._tf_frames = TfFrames(self, tracking_frame, node.output_frame)
+            except ImportError as error:
+                self._release()
+                return self._fail("configure", str(error))
+            self.get_logger().info(
+                f"frames: tracking in {tracking_frame or 'the image frame'}, output in "
+                f"{node.output_frame or 'the image frame'} (TF at each image's stamp, waiting up to tf_timeout_s)"
+            )
         device, self._precision = pipeline_device_and_precision(self.pipeline, self.config)
         self._diagnostics = DiagnosticsReporter(self.get_fully_qualified_name(), device)
         self.get_logger().info(f"configured: {type(self.pipeline).__name__} on {device} ({self._precision})")
@@ -169,7 +183,14 @@ class MppeNode(LifecycleNode):
         publisher = FramePublisher(self.poses_publisher, self.markers_publisher, self._executor_calls.call_soon)
         bodies = Bodies(make_body_publisher(self, self.config, self._log) if self.config.node.tracking else None)
         frames = FrameHandler(
-            CameraSession(self.pipeline), self._boxes, self.stats, self._log, publisher, bodies, self._ros_time_s
+            CameraSession(self.pipeline),
+            self._boxes,
+            self.stats,
+            self._log,
+            publisher,
+            bodies,
+            self._ros_time_s,
+            self._tf_frames,
         )
         self._active = Activation(
             inputs, frames, publisher, self.stats, self.config.node.no_input_warning_s, self._work
@@ -236,6 +257,9 @@ class MppeNode(LifecycleNode):
             if publisher is not None:
                 self.destroy_lifecycle_publisher(publisher)
         self.poses_publisher = self.markers_publisher = self._diagnostics = None
+        if self._tf_frames is not None:
+            self._tf_frames.close()
+            self._tf_frames = None
         if self.pipeline is not None:
             self.pipeline = None
             free_device_memory()

@@ -83,6 +83,24 @@ class NodeSettings:
         "track people over time: PersonPose3D.id is the track id, joints smoothed, root velocity (false: each frame "
         "alone, id = index in the frame)",
     )
+    tracking_frame: str = setting(
+        "",
+        "frame the people are tracked in (positions, gates, smoothing, velocities), e.g. odom: a fixed frame in which "
+        "the robot's own motion does not move them; the camera's pose is looked up in TF at each image's stamp "
+        "(empty: the image's frame, no TF)",
+    )
+    output_frame: str = setting(
+        "",
+        "frame of /humans/poses3d, the markers and the REP-155 body frames' parent, e.g. base_link (empty: the "
+        "image's frame); root_velocity is relative to tracking_frame, in this frame's axes",
+    )
+    tf_timeout_s: float = setting(
+        0.2,
+        "wait this long on the inference thread for a transform at the image's stamp, s (then the frame is "
+        "skipped and counted as no transform)",
+        bounds=(0.0, 10.0),
+        run_time=True,
+    )
     publish_rep155: bool = setting(
         True,
         "with tracking, publish REP-155 bodies (/humans/bodies/...) where hri_msgs and tf2_msgs import (one log "

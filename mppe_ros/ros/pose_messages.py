@@ -63,10 +63,10 @@ def _person_msg(index: int, person: Any) -> PersonPose3D:
 def _tracked_person_msg(track: Any) -> PersonPose3D:
     msg = _person_msg(track.track_id, track.person)
     msg.is_tracked = bool(track.is_confirmed)
-    msg.root = _point(track.root_cam_m)
-    msg.joints = [_point(xyz) for xyz in track.joints_cam_m]
+    msg.root = _point(track.root_m)
+    msg.joints = [_point(xyz) for xyz in track.joints_m]
     msg.joints_px = [Point(x=float(u), y=float(v), z=0.0) for u, v in track.joints_px]
-    vx, vy, vz = (float(v) for v in track.velocity_cam_mps)
+    vx, vy, vz = (float(v) for v in track.velocity_mps)
     msg.root_velocity = Vector3(x=vx, y=vy, z=vz)
     msg.age_s = float(track.age_s)
     msg.frames_measured = int(track.frames_measured)

@@ -259,13 +259,13 @@ class BodyPublisher:
         return self._skeleton2d(header=header, skeleton=skeleton)
 
     def _transforms(self, header: Header, body: str, track: Any, joint_set: JointSet) -> list[TransformStamped]:
-        frame = body_frame(track.joints_cam_m, joint_set, track.person.joint_confidence, self.min_confidence)
+        frame = body_frame(track.joints_m, joint_set, track.person.joint_confidence, self.min_confidence)
         if frame is None:
             return []
         parent = body_frame_id(body)
         transforms = [_transform(header, header.frame_id, parent, frame.origin_m, frame.quaternion_xyzw)]
         if self.publish_joint_frames:
-            joints = np.asarray(track.joints_cam_m, dtype=np.float64)
+            joints = np.asarray(track.joints_m, dtype=np.float64)
             identity = np.array([0.0, 0.0, 0.0, 1.0])
             for name, xyz, local in zip(joint_set.joint_names, joints, frame.to_body(joints), strict=True):
                 if np.isfinite(xyz).all():

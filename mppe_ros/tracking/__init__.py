@@ -3,7 +3,8 @@ CameraSession, which runs them with a pipeline frame by frame for one camera (no
 
 Modules: tracker (Tracker, TrackedPerson, TrackIds), association (the cost and the assignment), kalman (the root's
 filters), smoothing (One-Euro), settings (TrackerSettings, DetectionScheduleSettings, SessionSettings),
-detection_schedule (when the detector runs), frame_clock (the frames' times), session (CameraSession). The names
+detection_schedule (when the detector runs), frame_clock (the frames' times), session (CameraSession), transforms
+(RigidTransform between frames, `express` in another frame). The names
 below are the public API; each is imported on first use, so `mppe_ros.tracking.settings` (the node's parameter
 table) loads neither OpenCV nor the tracker.
 """
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from mppe_ros.tracking.settings import DetectionScheduleSettings, SessionSettings, TrackerSettings
     from mppe_ros.tracking.smoothing import OneEuroFilter
     from mppe_ros.tracking.tracker import MAX_TRACK_ID, TrackedPerson, Tracker, TrackIds
+    from mppe_ros.tracking.transforms import IDENTITY, RigidTransform, express
 
 _MODULE_OF = {
     "DetectionPlan": "detection_schedule", "DetectionSchedule": "detection_schedule", "FrameClock": "frame_clock",
@@ -27,12 +29,15 @@ _MODULE_OF = {
     "RootTrails": "session", "TrackedResult": "session", "DetectionScheduleSettings": "settings",
     "SessionSettings": "settings", "TrackerSettings": "settings", "OneEuroFilter": "smoothing",
     "MAX_TRACK_ID": "tracker", "TrackedPerson": "tracker", "Tracker": "tracker", "TrackIds": "tracker",
+    "IDENTITY": "transforms", "RigidTransform": "transforms", "express": "transforms",
 }  # fmt: skip
 # the keys of _MODULE_OF (test_camera_session checks)
 __all__ = [
     "BOXES_FROM",
+    "IDENTITY",
     "MAX_TRACK_ID",
     "PROCESS_TRACK_IDS",
+    "RigidTransform",
     "CameraSession",
     "DetectionPlan",
     "DetectionSchedule",
@@ -47,6 +52,7 @@ __all__ = [
     "TrackedResult",
     "Tracker",
     "TrackerSettings",
+    "express",
 ]  # fmt: skip
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from mppe_ros.tracking.settings import DetectionScheduleSettings
 from mppe_ros.tracking.tracker import Tracker
+from mppe_ros.tracking.transforms import RigidTransform
 
 MIN_BOX_SIDE_PX = 2.0  # a clipped track box narrower or lower than this is dropped
 REASONS = ("every_frame", "first", "interval", "no_track", "low_confidence", "tracks")
@@ -68,7 +69,7 @@ class DetectionSchedule:
 
     def plan(
         self, stamp_s: float, tracker: Tracker, image_size_px: tuple[int, int],
-        settings: DetectionScheduleSettings | None = None,
+        settings: DetectionScheduleSettings | None = None, camera_pose: RigidTransform | None = None,
     ) -> DetectionPlan:  # fmt: skip
         """The plan for the frame captured at `stamp_s` (s), from the tracker's state after the previous frame.
 
@@ -77,11 +78,12 @@ class DetectionSchedule:
             tracker: the Tracker the frame's result will go to (its last update is the previous frame).
             image_size_px: (width, height) of the frame, px, to clip the boxes to.
             settings: this frame's settings (the constructor's if None).
+            camera_pose: the camera's pose in the tracking frame at stamp_s (None: the last update's).
         """
         stamp_s, s = float(stamp_s), settings or self.settings
         reason = self._detection_reason(stamp_s, tracker, s)
         if reason is None:
-            boxes = tracker.predicted_boxes_xywh_px(stamp_s, s.track_box_expand)
+            boxes = tracker.predicted_boxes_xywh_px(stamp_s, s.track_box_expand, camera_pose)
             clipped = {i: clip_box_xywh_px(box, image_size_px) for i, box in boxes.items()}
             kept = {i: box for i, box in clipped.items() if min(box[2], box[3]) >= MIN_BOX_SIDE_PX}
             if kept:

@@ -8,7 +8,9 @@ Per frame, `CameraSession(image_bgr, camera, stamp_s, received_s, settings)` -> 
    plan (mppe_ros.tracking.detection_schedule): the detector, or the confirmed tracks' crop boxes with their last
    detector scores;
 3. the pipeline on those boxes, with the frame's detection settings;
-4. the tracker (ids from one TrackIds: PROCESS_TRACK_IDS by default, for the whole process) and the roots' trails.
+4. the tracker (ids from one TrackIds: PROCESS_TRACK_IDS by default, for the whole process) and the roots' trails,
+   in the tracking frame: the camera's optical frame, or the fixed frame in which `camera_pose` (`tracking <- optical`
+   at the stamp, e.g. from TF) places the camera, so a robot's own motion does not move the people it tracks.
 With `SessionSettings.tracking` False the persons are published as they are (TrackedResult.tracks None: id = index),
 the detector runs on every frame and the time is the stamp. Settings are passed per call and apply from that frame on.
 The same session serves the node, a bag or video processor, a benchmark or a notebook:
@@ -33,6 +35,7 @@ from mppe_ros.tracking.detection_schedule import DetectionSchedule
 from mppe_ros.tracking.frame_clock import FrameClock, FrameTime
 from mppe_ros.tracking.settings import SessionSettings
 from mppe_ros.tracking.tracker import TrackedPerson, Tracker, TrackIds
+from mppe_ros.tracking.transforms import IDENTITY, RigidTransform
 
 PROCESS_TRACK_IDS = TrackIds()  # every CameraSession of this process takes its ids here unless given its own
 BOXES_FROM = ("detector", "tracks", "given", "none")  # TrackedResult.boxes_from
@@ -44,8 +47,9 @@ class TrackedResult:
 
     Attributes:
         result: the pipeline's PoseResult (raw persons, in box order).
-        tracks: the tracks measured in this frame by track id (tentative ones included), or None with tracking off.
-        trails: {track id: [T, 3] recent root positions, m, optical frame, oldest first}; empty with tracking off.
+        tracks: the tracks measured in this frame by track id (tentative ones included; tracking frame), or None with
+            tracking off.
+        trails: {track id: [T, 3] recent root positions, m, tracking frame, oldest first}; empty with tracking off.
         boxes_from: where the crop boxes came from, one of BOXES_FROM.
         reason: why the detector ran or not (DetectionPlan.reason; "every_frame" with tracking off), "" when the
             boxes were given or there is no detector.
@@ -63,7 +67,7 @@ class TrackedResult:
 
 
 class RootTrails:
-    """Recent root positions per track id (m, optical frame), `trail_s` long (frame times)."""
+    """Recent root positions per track id (m, tracking frame), `trail_s` long (frame times)."""
 
     def __init__(self) -> None:
         self._points: dict[int, deque[tuple[float, np.ndarray]]] = {}
@@ -75,7 +79,7 @@ class RootTrails:
             del self._points[track_id]
         for track in tracks:
             points = self._points.setdefault(track.track_id, deque())
-            points.append((time_s, np.asarray(track.root_cam_m, dtype=np.float64)))
+            points.append((time_s, np.asarray(track.root_m, dtype=np.float64)))
             while points and time_s - points[0][0] > trail_s:
                 points.popleft()
         return {track_id: np.stack([xyz for _, xyz in points]) for track_id, points in self._points.items()}
@@ -120,6 +124,7 @@ class CameraSession:
     def __call__(
         self, image_bgr: np.ndarray, camera: PinholeCamera, stamp_s: float, received_s: float,
         settings: SessionSettings, boxes_xywh: np.ndarray | None = None, scores: np.ndarray | None = None,
+        camera_pose: RigidTransform = IDENTITY,
     ) -> TrackedResult:  # fmt: skip
         """One frame.
 
@@ -131,6 +136,8 @@ class CameraSession:
             settings: this frame's settings.
             boxes_xywh: [N, 4] person boxes (x, y, w, h) px to use instead of the detector and the schedule, or None.
             scores: [N] their scores, [0, 1] (None: 1.0 each).
+            camera_pose: the camera's pose in the tracking frame at the stamp (`tracking <- optical`); the identity
+                tracks in the optical frame. One session, one tracking frame.
         """
         if settings.tracking != self._tracking:
             self.reset()
@@ -138,12 +145,12 @@ class CameraSession:
         frame, went_back_s = self._frame_time(stamp_s, received_s, settings.tracking)
         height, width = image_bgr.shape[:2]
         boxes_from, reason, boxes_xywh, scores = self._boxes(
-            frame.time_s, (width, height), settings, boxes_xywh, scores
+            frame.time_s, (width, height), settings, boxes_xywh, scores, camera_pose
         )
         result = self.pipeline(image_bgr, camera, boxes_xywh=boxes_xywh, scores=scores, detection=settings.detection)
         tracks, trails = None, {}
         if settings.tracking:
-            tracks = self.tracker.update(result, frame.time_s, boxes_from != "tracks", settings.tracker)
+            tracks = self.tracker.update(result, frame.time_s, boxes_from != "tracks", settings.tracker, camera_pose)
             self.confirmed = sum(track.is_confirmed for track in tracks)
             trails = self.trails.add(tracks, frame.time_s, settings.trail_s)
         return TrackedResult(result, tracks, trails, boxes_from, reason, frame, went_back_s)
@@ -160,7 +167,7 @@ class CameraSession:
 
     def _boxes(
         self, time_s: float, image_size_px: tuple[int, int], settings: SessionSettings,
-        boxes_xywh: np.ndarray | None, scores: np.ndarray | None,
+        boxes_xywh: np.ndarray | None, scores: np.ndarray | None, camera_pose: RigidTransform,
     ) -> tuple[str, str, Any, Any]:  # fmt: skip
         """(boxes_from, reason, boxes, scores) to pass to the pipeline (boxes None: its detector)."""
         if boxes_xywh is not None:
@@ -169,7 +176,7 @@ class CameraSession:
             return "none", "", np.zeros((0, 4)), None
         reason = "every_frame"
         if settings.tracking:
-            plan = self.schedule.plan(time_s, self.tracker, image_size_px, settings.schedule)
+            plan = self.schedule.plan(time_s, self.tracker, image_size_px, settings.schedule, camera_pose)
             if not plan.detect:  # crop where the confirmed tracks are, with their last detector scores
                 self.track_crops += 1
                 return "tracks", plan.reason, plan.boxes_xywh_px, plan.scores

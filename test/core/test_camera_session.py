@@ -74,7 +74,7 @@ def test_track_boxes_keep_the_detector_boxes_size_and_scores(scene):
     expected = [clip_box_xywh_px(box, (IMAGE.shape[1], IMAGE.shape[0])) for box in boxes]
     np.testing.assert_allclose([p.box_xywh_px for p in cropped.result.persons], expected, atol=1e-3)
     np.testing.assert_allclose([p.score for p in cropped.result.persons], SCORES)
-    np.testing.assert_allclose([t.root_cam_m for t in cropped.tracks], [t.root_cam_m for t in frames[2].tracks])
+    np.testing.assert_allclose([t.root_m for t in cropped.tracks], [t.root_m for t in frames[2].tracks])
     assert set(cropped.trails) == {1, 2} and cropped.trails[1].shape == (4, 3)
 
 

@@ -133,7 +133,7 @@ def test_kalman_velocity_of_a_constant_velocity_walk_with_depth_noise():
     for k in range(60):
         root = np.array([-1.0, 0.3, 5.0]) + velocity * k * DT_S
         (t,) = tracker.update(frame(person(root * (1 + rng.normal(0, 0.05)))), k * DT_S)  # 5 % along the ray
-    np.testing.assert_allclose(t.velocity_cam_mps, velocity, atol=0.2)
+    np.testing.assert_allclose(t.velocity_mps, velocity, atol=0.2)
 
 
 def test_smoothing_reduces_jitter_restarts_on_re_find_and_can_be_off():
@@ -145,11 +145,11 @@ def test_smoothing_reduces_jitter_restarts_on_re_find_and_can_be_off():
         outputs[smoothing] = [tracker.update(frame(person(r)), k * DT_S)[0] for k, r in enumerate(roots)]
         (refound,) = tracker.update(frame(person(roots[0])), 45 * DT_S + 0.8)
         raw = refound.person  # One-Euro filters restarted; the Kalman root carries on
-        np.testing.assert_allclose(refound.joints_cam_m - refound.root_cam_m, raw.joints_cam_m - raw.root_cam_m)
+        np.testing.assert_allclose(refound.joints_m - refound.root_m, raw.joints_cam_m - raw.root_cam_m)
         np.testing.assert_allclose(refound.joints_px, raw.joints_px)
-    jitter = {s: np.std(np.diff([t.root_cam_m for t in out], 2, axis=0)) for s, out in outputs.items()}
+    jitter = {s: np.std(np.diff([t.root_m for t in out], 2, axis=0)) for s, out in outputs.items()}
     assert jitter[False] / jitter[True] > 3.0
-    assert all(np.array_equal(t.joints_cam_m, t.person.joints_cam_m) for t in outputs[False])
+    assert all(np.array_equal(t.joints_m, t.person.joints_cam_m) for t in outputs[False])
     assert all(np.array_equal(t.joints_px, t.person.joints_px) for t in outputs[False])
 
 
@@ -186,7 +186,7 @@ def test_a_person_who_turns_back_while_unseen_is_re_found():
     for k in range(10):  # comes back walking left from 0.3 m beyond where it was last seen
         (back,) = tracker.update(frame(person((exit_x + 0.3 - 1.2 * k * DT_S, 0.3, 4.0))), back_s + k * DT_S)
         assert back.track_id == t.track_id and back.is_confirmed
-    assert back.velocity_cam_mps[0] < -0.3  # and its velocity follows the turn
+    assert back.velocity_mps[0] < -0.3  # and its velocity follows the turn
 
 
 def test_a_nearer_person_where_a_lost_track_is_predicted_starts_its_own_track():
@@ -207,7 +207,7 @@ def test_the_same_walk_at_another_frame_rate_and_with_dropped_frames_gives_the_s
         tracker = Tracker()
         for t_s in stamps:
             (t,) = tracker.update(frame(person((-1.0 + 0.9 * t_s, 0.3, 4.0 - 0.4 * t_s))), t_s)
-        velocities.append(t.velocity_cam_mps)
+        velocities.append(t.velocity_mps)
         assert t.age_s == pytest.approx(stamps[-1] - stamps[0])
     np.testing.assert_allclose(velocities, [[0.9, 0.0, -0.4]] * 2, atol=0.05)
 

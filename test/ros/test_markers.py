@@ -86,8 +86,8 @@ def track_of(person, track_id: int, shift_m: float = 0.0):
 
     offset = np.array([shift_m, 0.0, 0.0])
     return TrackedPerson(
-        track_id=track_id, is_confirmed=True, person=person, root_cam_m=person.root_cam_m + offset,
-        joints_cam_m=person.joints_cam_m + offset, joints_px=person.joints_px, velocity_cam_mps=np.zeros(3),
+        track_id=track_id, is_confirmed=True, person=person, root_m=person.root_cam_m + offset,
+        joints_m=person.joints_cam_m + offset, joints_px=person.joints_px, velocity_mps=np.zeros(3),
         age_s=1.0, frames_measured=10, score=0.9,
     )  # fmt: skip
 
@@ -100,7 +100,7 @@ def test_tracks_are_drawn_with_their_ids_smoothed_joints_and_trails():
     by_ns = {(m.ns, m.id): m for m in markers[1:]}
     assert {marker_id for _, marker_id in by_ns} == {42, 7}
     joints = by_ns[("mppe/joints", 42)]
-    np.testing.assert_allclose([[p.x, p.y, p.z] for p in joints.points], tracks[0].joints_cam_m, atol=1e-6)
+    np.testing.assert_allclose([[p.x, p.y, p.z] for p in joints.points], tracks[0].joints_m, atol=1e-6)
     assert by_ns[("mppe/labels", 42)].text.startswith("42: ")
     strip = by_ns[("mppe/trails", 42)]
     assert strip.type == Marker.LINE_STRIP and len(strip.points) == 3 and strip.points[2].x == pytest.approx(0.2)

@@ -58,8 +58,8 @@ def track(
     person = PersonPose(box_xywh_px, box_xywh_px, score, 0.0, root[2] * 1000, joints_px[joint_set.root_index], root,
                         joints_px, joints_m, confidence)  # fmt: skip
     return TrackedPerson(
-        track_id=track_id, is_confirmed=confirmed, person=person, root_cam_m=root, joints_cam_m=joints_m,
-        joints_px=joints_px, velocity_cam_mps=np.zeros(3), age_s=1.0, frames_measured=3, score=0.7,
+        track_id=track_id, is_confirmed=confirmed, person=person, root_m=root, joints_m=joints_m,
+        joints_px=joints_px, velocity_mps=np.zeros(3), age_s=1.0, frames_measured=3, score=0.7,
     )  # fmt: skip
 
 
@@ -216,7 +216,7 @@ def test_topics_ids_roi_skeleton_cropped_and_tf(graph):
     body = transforms["body_b5"]
     assert body.header.frame_id == FRAME
     origin = np.array([body.transform.translation.x, body.transform.translation.y, body.transform.translation.z])
-    joints = tracks[0].joints_cam_m
+    joints = tracks[0].joints_m
     left, right = MUCO_21.joint_names.index("L_Hip"), MUCO_21.joint_names.index("R_Hip")
     assert np.abs(origin - (joints[left] + joints[right]) / 2).max() < 1e-3
     assert origin[1] == pytest.approx(MID_HIP_M[1])  # below the camera: not clamped to its height
