@@ -1,7 +1,8 @@
 """What one recording's run did: frames, persons, tracks, frames skipped by kind (with the first stamp of each).
 
 The kinds are the node's counters (mppe_ros.ros.frames.NodeStats) plus `undecodable` (a message whose bytes do not
-deserialise) and the events that are reported without skipping a frame (`camera_info_reused`, `stamp_went_back`).
+deserialise) and the events that are reported without skipping a frame (`camera_info_reused`, `stamp_went_back`,
+`stamps_substituted`, and `undecodable_tf`: a /tf or /tf_static message left out of the transforms).
 Stamps are integer nanoseconds (the header's), printed in seconds.
 """
 
@@ -16,9 +17,10 @@ SKIPPED_KINDS = (
     "bad_image",
     "bad_camera_info",
     "images_without_camera_info",
+    "no_transform",
     "pipeline_errors",
 )
-EVENT_KINDS = ("camera_info_reused", "stamp_went_back", "stamps_substituted")
+EVENT_KINDS = ("camera_info_reused", "stamp_went_back", "stamps_substituted", "undecodable_tf")
 
 
 @dataclass
@@ -93,7 +95,7 @@ class RunSummary:
         for kind in SKIPPED_KINDS + EVENT_KINDS:
             entry = self.kinds.get(kind)
             if entry is not None:
-                what = "skipped" if kind in SKIPPED_KINDS else "frames"
+                what = "skipped" if kind in SKIPPED_KINDS else "messages" if kind == "undecodable_tf" else "frames"
                 lines.append(f"  {kind}: {entry.count} {what}, the first at stamp {entry.first_stamp_ns * 1e-9:.9f} s")
         if self.interrupted:
             lines.append(

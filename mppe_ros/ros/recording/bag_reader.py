@@ -1,5 +1,7 @@
 """Reading a recording's camera topics with rosbags (rosbag2 sqlite3 or MCAP, a bare file, ROS 1) into the rosidl
-messages the node's converters take: the raw CDR bytes deserialised by rclpy (ROS 1 bytes converted to CDR first).
+messages the node's converters take: the raw CDR bytes deserialised by rclpy. ROS 1 bytes are converted to CDR first
+with Kilted's definitions (rosbags drops the ROS 1 Header's seq then; the ROS 1 bag's own definitions, which have it,
+cannot convert).
 
 The image topic (sensor_msgs/Image or CompressedImage) and the CameraInfo topic are found by type when the bag has
 exactly one of each, else named (`--image-topic`, `--camera-info-topic`); ValueError lists what the bag has.
@@ -20,12 +22,14 @@ from mppe_ros.ros.recording.message_types import message_class
 
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
 CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
+TF_TYPE = "tf2_msgs/msg/TFMessage"
+TF_TOPICS = ("/tf", "/tf_static")
 
 
 @dataclass(frozen=True)
 class BagMessage:
-    """One message of the chosen topics: `kind` "image" or "camera_info", its topic and type, the bag's log time
-    (ns) and its CDR bytes."""
+    """One message of the chosen topics: `kind` "image", "camera_info", "tf" or "tf_static", its topic and type,
+    the bag's log time (ns) and its CDR bytes."""
 
     kind: str
     topic: str
@@ -49,7 +53,8 @@ class BagReader:
 
     def __init__(self, path: str | Path, image_topic: str = "", camera_info_topic: str = "") -> None:
         self.path = Path(path)
-        self._reader = AnyReader([self.path], default_typestore=get_typestore(Stores.ROS2_KILTED))
+        self._kilted = get_typestore(Stores.ROS2_KILTED)
+        self._reader = AnyReader([self.path], default_typestore=self._kilted)
         self._wanted = (image_topic, camera_info_topic)
         self.image_topic = self.camera_info_topic = ""
         self.topics: dict[str, tuple[str, int]] = {}
@@ -92,13 +97,28 @@ class BagReader:
         """Messages on the image topic (the bag's index)."""
         return self.topics[self.image_topic][1]
 
-    def messages(self) -> Iterator[BagMessage]:
-        """The chosen topics' messages in log-time order."""
-        chosen = [c for c in self._reader.connections if c.topic in (self.image_topic, self.camera_info_topic)]
+    @property
+    def tf_topics(self) -> list[str]:
+        """Which of /tf and /tf_static the bag has (tf2_msgs/msg/TFMessage)."""
+        return [topic for topic in TF_TOPICS if self.topics.get(topic, ("", 0))[0] == TF_TYPE]
+
+    def messages(self, with_tf: bool = False) -> Iterator[BagMessage]:
+        """The chosen topics' messages in log-time order (`with_tf`: /tf and /tf_static's too)."""
+        kinds = {self.image_topic: "image", self.camera_info_topic: "camera_info"}
+        return self._read(kinds | self._tf_kinds() if with_tf else kinds)
+
+    def tf_messages(self) -> Iterator[BagMessage]:
+        """The /tf and /tf_static messages (kinds "tf", "tf_static") in log-time order."""
+        return self._read(self._tf_kinds())
+
+    def _tf_kinds(self) -> dict[str, str]:
+        return {topic: topic.lstrip("/") for topic in self.tf_topics}
+
+    def _read(self, kinds: dict[str, str]) -> Iterator[BagMessage]:
+        chosen = [c for c in self._reader.connections if c.topic in kinds]
         for connection, log_time_ns, raw in self._reader.messages(connections=chosen):
-            kind = "image" if connection.topic == self.image_topic else "camera_info"
-            cdr = bytes(raw) if self._reader.is2 else bytes(self._reader.typestore.ros1_to_cdr(raw, connection.msgtype))
-            yield BagMessage(kind, connection.topic, connection.msgtype, int(log_time_ns), cdr)
+            cdr = bytes(raw) if self._reader.is2 else bytes(self._kilted.ros1_to_cdr(raw, connection.msgtype))
+            yield BagMessage(kinds[connection.topic], connection.topic, connection.msgtype, int(log_time_ns), cdr)
 
 
 def to_message(message: BagMessage) -> Any:

@@ -4,9 +4,9 @@ Messages are fed in log-time order to the node's synchronizer (mppe_ros.ros.inpu
 node's pairing, with its sync_mode, slop and queue) behind the node's CameraInfoFallback, whose clock is the log time
 of the message being fed (the node's receive time), so an image whose CameraInfo never comes is answered with the
 newest valid earlier CameraInfo exactly as the node would after `wait_s`. Each emitted pair goes through the node's
-FrameHandler (decode, CameraInfo checks, CameraSession with the NodeConfig's settings, messages), whose publishers
-are the output bag's. Nothing is skipped for speed: there is no newest-pair slot. Bad frames are counted
-(mppe_ros.recordings.summary), never fatal.
+FrameHandler (decode, CameraInfo checks, the recording's TF, CameraSession with the NodeConfig's settings,
+messages), whose publishers are the output bag's. Nothing is skipped for speed: there is no newest-pair slot. Bad
+frames are counted (mppe_ros.recordings.summary), never fatal.
 """
 
 from __future__ import annotations
@@ -26,12 +26,13 @@ from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.parameters import NodeConfig
 from mppe_ros.ros.recording.bag_writer import BagNode, BagPublisher, OutputBag
 from mppe_ros.ros.sync import stamp_ns
+from mppe_ros.ros.tf_frames import TfFrames
 from mppe_ros.tracking import CameraSession
 from mppe_ros.tracking.tracker import TrackIds
 
 POSES_TOPIC = "/humans/poses3d"  # mppe_ros.ros.node's topics (not imported: the lifecycle node is not needed)
 MARKERS_TOPIC = "/humans/poses3d/markers"
-COUNTED = ("unsupported_encoding", "bad_image", "bad_camera_info", "stamps_substituted")
+COUNTED = ("unsupported_encoding", "bad_image", "bad_camera_info", "no_transform", "stamps_substituted")
 Answer = Callable[[Any, Any], None]  # (the image message, its PersonPose3DArray)
 
 
@@ -46,11 +47,13 @@ class RecordingProcessor:
         summary: counts of this run.
         on_answer: called once per answered frame (the JSON lines, the overlay video).
         logger: where the node's throttled log lines go.
+        tf_frames: the recording's transforms for tracking_frame / output_frame (mppe_ros.ros.recording.bag_tf;
+            None: both empty, the image's frame).
     """
 
     def __init__(
         self, config: NodeConfig, pipeline: Any, boxes: BoxesSource, bag: OutputBag | None, summary: RunSummary,
-        on_answer: Answer | None = None, logger: logging.Logger | None = None,
+        on_answer: Answer | None = None, logger: logging.Logger | None = None, tf_frames: TfFrames | None = None,
     ) -> None:  # fmt: skip
         self.config, self.bag, self.summary, self.on_answer = config, bag, summary, on_answer
         self.stats = NodeStats()
@@ -64,7 +67,7 @@ class RecordingProcessor:
         self.session = CameraSession(pipeline, ids=TrackIds())
         self.frames = FrameHandler(
             self.session, boxes, self.stats, self.log, FramePublisher(self._poses, markers), Bodies(body_publisher),
-            ros_time_s=lambda: self._clock_s,
+            ros_time_s=lambda: self._clock_s, tf_frames=tf_frames,
         )  # fmt: skip
         _, synchronizer, self._feeds = make_input_synchronizer(config.node)
         settings = config.node

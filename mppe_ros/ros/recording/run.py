@@ -28,6 +28,7 @@ from mppe_ros.ros.conversions import bgr_to_image_msg, image_to_bgr
 from mppe_ros.ros.frames import BoxesSource
 from mppe_ros.ros.parameters import NodeConfig
 from mppe_ros.ros.recording.bag_reader import BagReader, to_message
+from mppe_ros.ros.recording.bag_tf import recording_tf_frames
 from mppe_ros.ros.recording.bag_writer import OutputBag
 from mppe_ros.ros.recording.frame_records import overlay_arrays, poses_record
 from mppe_ros.ros.recording.processor import RecordingProcessor
@@ -58,12 +59,14 @@ class RunOptions:
 Message = tuple[str, str, str, Any, int, bytes | None]
 
 
-def _bag_messages(reader: BagReader) -> Iterator[Message]:
-    for message in reader.messages():
-        try:
-            decoded: Any = to_message(message)
-        except Exception as error:  # noqa: BLE001 - corrupt bytes: counted, never fatal
-            decoded = error
+def _bag_messages(reader: BagReader, with_tf: bool) -> Iterator[Message]:
+    for message in reader.messages(with_tf):
+        decoded: Any = None  # the transforms are copied, never decoded here (mppe_ros.ros.recording.bag_tf)
+        if message.kind in ("image", "camera_info"):
+            try:
+                decoded = to_message(message)
+            except Exception as error:  # noqa: BLE001 - corrupt bytes: counted, never fatal
+                decoded = error
         yield message.kind, message.topic, message.msgtype, decoded, message.log_time_ns, message.cdr
 
 
@@ -95,62 +98,93 @@ def process_recording(
     """Process one recording into options' outputs; returns its summary (interrupted when should_stop() ended it).
 
     Raises:
-        RecordingInputError: not a bag, video or image folder; ValueError: topics not found, --camera-info missing.
+        RecordingInputError: not a bag, video or image folder; ValueError: topics not found, --camera-info missing,
+            tracking_frame/output_frame without the recording's transforms (nothing is written then).
     """
     path = Path(path)
     kind = classify(path)
     summary = RunSummary(name=path.name)
     if kind != BAG and options.camera_info is None:
         raise ValueError(f"{path}: a video or an image folder needs --camera-info FILE (its intrinsics)")
-    bag = OutputBag(options.out, options.storage) if options.out is not None else None
-    jsonl = JsonlWriter(options.jsonl) if options.jsonl is not None else None
-    video = None
-    try:
-        with _messages(path, kind, options) as (messages, total, fps):
-            video = OverlayVideo(options.video, fps) if options.video is not None else None
-
-            def answered(image: Any, poses: Any) -> None:
-                if jsonl is not None:
-                    jsonl.write(poses_record(poses))
-                if video is not None:
-                    stamp = image.header.stamp
-                    video.write(_decoded_bgr(image), stamp.sec * 1_000_000_000 + stamp.nanosec, overlay_arrays(poses))
-
-            processor = RecordingProcessor(config, pipeline, boxes, bag, summary, answered)
-            progress = Progress(path.name, total, options.progress_bar, options.report_every)
-            try:
-                for kind_of, topic, msgtype, msg, log_time_ns, cdr in messages:
-                    if bag is not None and options.copy_input:  # the bag's bytes as they are, corrupt ones too
-                        if cdr is not None:
-                            bag.write_cdr(topic, msgtype, cdr, log_time_ns)
-                        elif not isinstance(msg, Exception):
-                            bag.write(topic, msg, log_time_ns)
-                    if isinstance(msg, Exception):
-                        if kind_of == "image":
-                            processor.undecodable(log_time_ns, msg)
-                    elif kind_of == "image":
-                        processor.image(msg, log_time_ns)
-                    else:
-                        processor.camera_info(msg, log_time_ns)
-                    if kind_of == "image":
-                        progress.update()
-                    if should_stop():
-                        summary.interrupted = True
-                        break
-                if not summary.interrupted:
-                    processor.finish()
-            finally:
-                progress.close()
-    finally:
-        if bag is not None:
-            bag.close(
-                {"mppe_ros." + key: json.dumps(value, sort_keys=True) for key, value in options.provenance.items()}
-            )
-        if jsonl is not None:
-            jsonl.close()
-        if video is not None:
-            video.close()
+    source = _messages(path, kind, options)
+    with source as (messages, total, fps):
+        tf_frames = recording_tf_frames(
+            source.reader, path, config, lambda log_time_ns, error: summary.count("undecodable_tf", log_time_ns)
+        )
+        outputs = _Outputs(options, fps)
+        try:
+            processor = RecordingProcessor(config, pipeline, boxes, outputs.bag, summary, outputs.answered,
+                                           tf_frames=tf_frames)  # fmt: skip
+            _feed(messages, processor, outputs, Progress(path.name, total, options.progress_bar, options.report_every),
+                  should_stop)  # fmt: skip
+        finally:
+            outputs.close(options.provenance)
     return summary
+
+
+def _feed(
+    messages: Iterator[Message], processor: RecordingProcessor, outputs: _Outputs, progress: Progress,
+    should_stop: Callable[[], bool],
+) -> None:  # fmt: skip
+    """Every message copied (unless --no-copy-input) and fed to the processor, until the end or should_stop()."""
+    summary = processor.summary
+    try:
+        for kind_of, topic, msgtype, msg, log_time_ns, cdr in messages:
+            outputs.copy(topic, msgtype, msg, log_time_ns, cdr)
+            if kind_of not in ("image", "camera_info"):
+                continue
+            if isinstance(msg, Exception):
+                if kind_of == "image":
+                    processor.undecodable(log_time_ns, msg)
+            elif kind_of == "image":
+                processor.image(msg, log_time_ns)
+            else:
+                processor.camera_info(msg, log_time_ns)
+            if kind_of == "image":
+                progress.update()
+            if should_stop():
+                summary.interrupted = True
+                break
+        if not summary.interrupted:
+            processor.finish()
+    finally:
+        progress.close()
+
+
+class _Outputs:
+    """The output bag, the JSON lines and the overlay video of one run (each None when not asked for)."""
+
+    def __init__(self, options: RunOptions, fps: float) -> None:
+        self.copy_input = options.copy_input
+        self.bag = OutputBag(options.out, options.storage) if options.out is not None else None
+        self.jsonl = JsonlWriter(options.jsonl) if options.jsonl is not None else None
+        self.video = OverlayVideo(options.video, fps) if options.video is not None else None
+
+    def copy(self, topic: str, msgtype: str, msg: Any, log_time_ns: int, cdr: bytes | None) -> None:
+        """An input message into the bag: the bag's bytes as they are (corrupt ones too), or a video's frame."""
+        if self.bag is None or not self.copy_input:
+            return
+        if cdr is not None:
+            self.bag.write_cdr(topic, msgtype, cdr, log_time_ns)
+        elif not isinstance(msg, Exception):
+            self.bag.write(topic, msg, log_time_ns)
+
+    def answered(self, image: Any, poses: Any) -> None:
+        """One answered frame: its JSON line and its overlay frame."""
+        if self.jsonl is not None:
+            self.jsonl.write(poses_record(poses))
+        if self.video is not None:
+            stamp = image.header.stamp
+            self.video.write(_decoded_bgr(image), stamp.sec * 1_000_000_000 + stamp.nanosec, overlay_arrays(poses))
+
+    def close(self, provenance: dict[str, Any]) -> None:
+        """Close everything; the bag gets the provenance as custom data."""
+        if self.bag is not None:
+            self.bag.close({"mppe_ros." + key: json.dumps(value, sort_keys=True) for key, value in provenance.items()})
+        if self.jsonl is not None:
+            self.jsonl.close()
+        if self.video is not None:
+            self.video.close()
 
 
 class _messages:  # noqa: N801 - a context manager used like a function
@@ -166,7 +200,7 @@ class _messages:  # noqa: N801 - a context manager used like a function
             reader = self.reader
             duration_s = max(reader.duration_ns * 1e-9, 1e-9)
             fps = self.options.fps or (reader.image_count / duration_s if reader.image_count > 1 else 30.0)
-            return _bag_messages(reader), reader.image_count, fps
+            return _bag_messages(reader, self.options.copy_input), reader.image_count, fps
         assert self.options.camera_info is not None
         source = FrameSource(self.path, self.kind, self.options.fps)
         fields = read_camera_yaml(self.options.camera_info)
