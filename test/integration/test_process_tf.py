@@ -4,8 +4,10 @@ skipped and counted; inputs without transforms are refused in one line (exit 2).
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
-from test_process import process
+from test_process import process, rosbags_messages
 
 from mppe_ros.recordings.jsonl import read_jsonl
 from mppe_ros.testing.recordings import WORLD_FRAME, camera_pose, write_bag, write_camera_yaml, write_video
@@ -24,6 +26,8 @@ def test_outputs_in_odom_through_the_recordings_transforms(tmp_path, official_we
     assert process(tmp_path, official_weights, bag, tmp_path / "o2", *arguments) == 0
     text = capsys.readouterr().out
     assert "5 of 6 frames answered" in text and "no_transform: 1 skipped" in text, text
+    copied = Counter(topic for topic, _, _ in rosbags_messages(tmp_path / "o2"))
+    assert copied["/tf"] == 5 and copied["/tf_static"] == 1  # the input's transforms (no bodies: tracking off)
     in_camera, in_odom = read_jsonl(plain), read_jsonl(moved)
     assert [r["stamp"]["sec"] * 10**9 + r["stamp"]["nanosec"] for r in in_odom] == stamps[:5]
     for index, (camera_frame, odom_frame) in enumerate(zip(in_camera, in_odom, strict=False)):
