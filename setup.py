@@ -26,9 +26,12 @@ if __name__ == "__main__":  # as pip and setuptools run it; test/core/test_versi
             "opencv-python-headless>=4.8",
             "torch>=2.1",
             "torchvision>=0.16",
+            "rosbags==0.11.9",
+            "tqdm>=4.60",
         ],
         extras_require={
             "plots": ["matplotlib>=3.7"],
+            "ray": ["ray==2.60.0"],
             "test": ["pytest>=7", "pytest-timeout"],
         },
         entry_points={

@@ -3,6 +3,7 @@
     mppe-ros infer IMAGE --fx F --fy F --cx C --cy C [--boxes boxes.json] [--precision fp32] [--json out.json]
         [--overlay out.png]
     mppe-ros weights [--download [--detector fasterrcnn_resnet50_fpn]]
+    mppe-ros process INPUT... --out OUTPUT [--params-file F] [-p name:=value] [--jsonl F] [--video F] [--ray [ADDR]]
     mppe-ros bench [--quick] [--persons 1,5,10,20] [--device cpu,cuda] [--precision fp32,fp16] [--out DIR]
     mppe-ros evaluate mupots|h36m --data DIR ...   (mppe_ros/apps/evaluate.py)
 
@@ -110,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_arguments.add_arguments(bench)
     bench.set_defaults(handler=run_bench)
     evaluate.add_parser(commands)  # `mppe-ros evaluate mupots|h36m` (docs/evaluation.md)
+
+    process = commands.add_parser("process", help="every frame of bags, videos or image folders, written as a bag")
+    from mppe_ros.apps.process import add_arguments  # imports no ROS: rclpy only when `process` runs
+
+    add_arguments(process)
+    process.set_defaults(handler=run_process)
     return parser
 
 
@@ -196,6 +203,13 @@ def run_bench(args: argparse.Namespace) -> int:
     from mppe_ros.bench import benchmark
 
     return benchmark.main(args)
+
+
+def run_process(args: argparse.Namespace) -> int:
+    """`mppe-ros process` (mppe_ros.apps.process: rclpy and rosbags are imported only here)."""
+    from mppe_ros.apps import process
+
+    return process.run_process(args)
 
 
 def demo_weights_files(detector: str | None = None) -> list[WeightsFile]:

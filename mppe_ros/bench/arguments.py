@@ -54,6 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
            "soak.md (default bench_output)")  # fmt: skip
     add_soak_arguments(parser)
     add_node_schedule_arguments(parser)
+    option("--process", action="store_true", help="`mppe-ros process` frames/s on a generated bag against the live "
+           "node's results/s on the same frames instead of the benchmark (mppe_ros.bench.recording; process.json and "
+           ".md): --process-seconds, the first of --sizes (default 640x480), --precision, --node-detector and "
+           "--node-detector-min-size apply")  # fmt: skip
+    option("--process-seconds", type=float, default=30.0, help="the generated bag's length at 30 Hz, s (default 30)")
     option("--detectors", action="store_true", help="time each person detector instead of the benchmark "
            "(mppe_ros.bench.detectors; detectors.json and .md): --sizes (default 640x480), --detector-min-size, "
            "--repeats (default 5), --warmup (default 1), --threads, --precision fp32,bf16 apply")  # fmt: skip

@@ -18,7 +18,8 @@ the same inputs, and our float32 result against the official pipeline. Writes be
 and benchmark.md to --out (default bench_output/). The node-level benchmark is
 mppe_ros.bench.node (--node-seconds); the memory soak of the node, mppe_ros.bench.soak (--soak-frames);
 the time of each person detector, mppe_ros.bench.detectors (--detectors); the node with the detector on every
-frame against the detector schedule, mppe_ros.bench.node_schedule (--node-schedule).
+frame against the detector schedule, mppe_ros.bench.node_schedule (--node-schedule); `mppe-ros process` against the
+live node on the same frames, mppe_ros.bench.recording (--process).
 
 Every speed figure is a ratio measured in the same run, because absolute times on a shared
 machine are noisy; the JSON records the load average before and after.
@@ -198,6 +199,10 @@ def main(argv: Sequence[str] | argparse.Namespace | None = None) -> int:
         from mppe_ros.bench import node_schedule as bench_node_schedule
 
         return bench_node_schedule.main(args)
+    if args.process:
+        from mppe_ros.bench import recording as bench_recording
+
+        return bench_recording.main(args)
     args = arguments.finish_arguments(args)
     document = run(args)
     bench_report.write_outputs(args.out, "benchmark", document, bench_report.markdown(document))

@@ -54,12 +54,14 @@ def pair_messages(image_bgr: np.ndarray, width: int, height: int, focal_px: floa
 
 
 def run(seconds: float, device: str, precision: str, width: int, height: int, persons: int,
-        detector: Any = None, parameters: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        detector: Any = None, parameters: dict[str, Any] | None = None,
+        frames: tuple[list[Any], Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """Publish at RATE_HZ for `seconds` into a fresh MppeNode; latency, results/s and skipped-frame figures.
 
     detector: a PersonDetector for the pipeline (the node then runs its detector schedule); None: the
         scene's `persons` boxes are injected into every frame (no detector).
     parameters: node parameters (name -> value), e.g. {"detection_interval_s": 0.5}.
+    frames: (Image messages published in turn, their CameraInfo), e.g. a recording's; None: one synthetic frame.
     """
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
@@ -102,9 +104,11 @@ def run(seconds: float, device: str, precision: str, width: int, height: int, pe
         spinner = threading.Thread(target=executor.spin, daemon=True)
         spinner.start()
         time.sleep(1.0)  # discovery
-        message, info = pair_messages(synthetic_frame(width, height), width, height)
+        images, info = frames or pair_messages(synthetic_frame(width, height), width, height)
+        images = images if isinstance(images, list) else [images]
         start_s, period_s, index = time.perf_counter(), 1.0 / RATE_HZ, 0
         while time.perf_counter() < start_s + seconds:
+            message = images[index % len(images)]
             for stamped in (message, info):
                 stamped.header.stamp.sec = STAMP_BASE_S + index // 30
                 stamped.header.stamp.nanosec = (index % 30) * 33_333_333

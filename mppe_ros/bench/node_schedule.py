@@ -70,7 +70,8 @@ class SceneDetector:
         return self.boxes_xywh_px.copy(), np.full(len(self.boxes_xywh_px), SCENE_SCORE)
 
 
-def _precision(args: argparse.Namespace) -> str:
+def precision_of(args: argparse.Namespace) -> str:
+    """The first of --precision, default bf16 on a CPU with native bfloat16, else fp32."""
     from mppe_ros.precision import cpu_has_native_bf16
 
     if args.precision:
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                          f"{persons}, {args.node_rounds}")  # fmt: skip
     seconds = args.node_seconds or 30.0
     width, height = args.sizes[0] if args.sizes else (640, 480)
-    precision = _precision(args)
+    precision = precision_of(args)
     machine = machine_info()
     rows: dict[tuple[int, float], list[dict[str, Any]]] = {(p, i): [] for p in persons for i in intervals}
     with tempfile.TemporaryDirectory(prefix="mppe_node_schedule_") as folder:

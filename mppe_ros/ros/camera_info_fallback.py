@@ -69,6 +69,8 @@ class CameraInfoFallback:
         on_event: called with REUSED or WITHOUT for each resolved image (outside the synchronizer's
             pairing, so once per image).
         clock: monotonic time, s.
+        on_dropped: called with each image dropped unpaired (WITHOUT), or None (a recording's summary wants its
+            stamp; the node only counts).
     """
 
     def __init__(
@@ -79,8 +81,10 @@ class CameraInfoFallback:
         enabled: bool,
         on_event: Callable[[str], None],
         clock: Callable[[], float] = time.monotonic,
+        on_dropped: Callable[[Any], None] | None = None,
     ) -> None:
         self._on_pair, self._on_event, self._clock = on_pair, on_event, clock
+        self._on_dropped = on_dropped
         self.wait_s, self.max_pending, self.enabled = wait_s, max_pending, enabled
         self._lock = threading.Lock()
         self._pending: dict[int, _Pending] = {}  # id(image) -> pending, in receive order
@@ -142,6 +146,8 @@ class CameraInfoFallback:
         self._on_event(WITHOUT if info is None else REUSED)
         if info is not None:
             self._on_pair(pending.image, info)
+        elif self._on_dropped is not None:
+            self._on_dropped(pending.image)
 
     def _cached(self, pending: _Pending) -> Any:
         """The newest cached CameraInfo for the image's camera with a stamp not after the image's, or None."""

@@ -58,7 +58,7 @@ from mppe_ros.ros.startup import (
     free_device_memory,
     pipeline_device_and_precision,
 )
-from mppe_ros.ros.tf_frames import TfFrames
+from mppe_ros.ros.tf_frames import TfFrames, wanted_frames
 from mppe_ros.tracking import CameraSession
 
 __all__ = ["MARKERS_TOPIC", "POSES_TOPIC", "MppeNode", "StartupError", "WorkerStoppedError"]
@@ -148,10 +148,10 @@ class MppeNode(LifecycleNode):
         )
         self.markers_publisher = self.create_lifecycle_publisher(MarkerArray, MARKERS_TOPIC, 10)
         node = self.config.node
-        tracking_frame = node.tracking_frame if node.tracking else ""
-        if tracking_frame or node.output_frame:
+        tracking_frame, output_frame = wanted_frames(node)
+        if tracking_frame or output_frame:
             try:
-                self._tf_frames = TfFrames(self, tracking_frame, node.output_frame)
+                self._tf_frames = TfFrames.listening(self, tracking_frame, output_frame)
             except ImportError as error:
                 self._release()
                 return self._fail("configure", str(error))

@@ -271,13 +271,13 @@ class BodyPublisher:
         if frame is None:
             return []
         parent = body_frame_id(body)
-        transforms = [_transform(header, header.frame_id, parent, frame.origin_m, frame.quaternion_xyzw)]
+        transforms = [transform_stamped(header, header.frame_id, parent, frame.origin_m, frame.quaternion_xyzw)]
         if self.publish_joint_frames:
             joints = np.asarray(track.joints_m, dtype=np.float64)
             identity = np.array([0.0, 0.0, 0.0, 1.0])
             for name, xyz, local in zip(joint_set.joint_names, joints, frame.to_body(joints), strict=True):
                 if np.isfinite(xyz).all():
-                    transforms.append(_transform(header, parent, joint_frame_id(name, body), local, identity))
+                    transforms.append(transform_stamped(header, parent, joint_frame_id(name, body), local, identity))
         return transforms
 
 
@@ -287,9 +287,10 @@ def _checked_retention(retain_s: float) -> float:
     return float(retain_s)
 
 
-def _transform(
+def transform_stamped(
     header: Header, parent: str, child: str, translation: np.ndarray, quaternion_xyzw: np.ndarray
 ) -> TransformStamped:
+    """parent <- child at header's stamp: translation [3] m, quaternion_xyzw [4] (geometry_msgs order)."""
     msg = TransformStamped(header=Header(stamp=header.stamp, frame_id=parent), child_frame_id=child)
     tx, ty, tz = (float(v) for v in translation)
     qx, qy, qz, qw = (float(v) for v in quaternion_xyzw)

@@ -1,6 +1,8 @@
 """The frames of a frame's results through TF: the camera's pose in `tracking_frame` and the output frame's transform,
-looked up at the image's stamp with tf2_ros (Buffer + TransformListener), waiting up to `tf_timeout_s` on the
-inference thread (never the executor's: the listener's subscriptions are served there meanwhile).
+looked up at the image's stamp with tf2_ros. The node's Buffer is filled by a TransformListener and a lookup waits up
+to `tf_timeout_s` on the inference thread (never the executor's: the listener's subscriptions are served there
+meanwhile); `mppe-ros process` fills one with a recording's /tf and /tf_static before its first frame and never waits
+(mppe_ros.ros.recording.bag_tf).
 
 Empty `tracking_frame` / `output_frame` mean the image's own frame (header.frame_id): no lookup at all.
 """
@@ -49,31 +51,55 @@ def rigid_transform(msg: Any) -> RigidTransform:
     return RigidTransform.from_quaternion((q.x, q.y, q.z, q.w), np.array([t.x, t.y, t.z]))
 
 
+def wanted_frames(settings: Any) -> tuple[str, str]:
+    """(tracking_frame, output_frame) of NodeSettings `settings`: tracking_frame only with tracking on; "" is the
+    image's frame."""
+    return settings.tracking_frame if settings.tracking else "", settings.output_frame
+
+
+def import_tf2() -> Any:
+    """The tf2_ros module; ImportError with INSTALL_TF2 when it does not import."""
+    try:
+        import tf2_ros
+    except ImportError:
+        raise ImportError(INSTALL_TF2) from None
+    return tf2_ros
+
+
 class TfFrames:
-    """A tf2_ros Buffer filled by a TransformListener on `node`; `poses` gives an image's FramePoses.
+    """Lookups in a tf2_ros Buffer; `poses` gives an image's FramePoses.
 
     Args:
-        node: the rclpy node whose executor serves the listener's /tf and /tf_static subscriptions.
+        buffer: a tf2_ros.Buffer (filled by a TransformListener: `listening`; or with a recording's transforms).
         tracking_frame, output_frame: the frames (empty: the image's frame; the node passes tracking_frame only
             with tracking on).
-
-    Raises:
-        ImportError: tf2_ros does not import (the message is INSTALL_TF2).
+        listener: the TransformListener filling `buffer`, unregistered by `close` (None: nothing to stop).
+        waits: whether a lookup waits up to its timeout (False: the buffer holds everything there will be).
     """
 
-    def __init__(self, node: Any, tracking_frame: str, output_frame: str) -> None:
-        self.tracking_frame, self.output_frame = tracking_frame, output_frame
-        try:
-            import tf2_ros
-        except ImportError:
-            raise ImportError(INSTALL_TF2) from None
-        self._tf2 = tf2_ros
-        self.buffer = tf2_ros.Buffer(node=node)
-        self.listener = tf2_ros.TransformListener(self.buffer, node, spin_thread=False)
+    def __init__(
+        self, buffer: Any, tracking_frame: str, output_frame: str, listener: Any = None, waits: bool = True
+    ) -> None:
+        self.buffer, self.tracking_frame, self.output_frame = buffer, tracking_frame, output_frame
+        self.listener, self.waits = listener, waits
+        self._tf2 = import_tf2()
+
+    @classmethod
+    def listening(cls, node: Any, tracking_frame: str, output_frame: str) -> TfFrames:
+        """A Buffer filled by a TransformListener on `node`, whose executor serves its /tf and /tf_static
+        subscriptions.
+
+        Raises:
+            ImportError: tf2_ros does not import (the message is INSTALL_TF2).
+        """
+        tf2_ros = import_tf2()
+        buffer = tf2_ros.Buffer(node=node)
+        return cls(buffer, tracking_frame, output_frame, tf2_ros.TransformListener(buffer, node, spin_thread=False))
 
     def close(self) -> None:
         """Stop listening (the subscriptions are destroyed)."""
-        self.listener.unregister()
+        if self.listener is not None:
+            self.listener.unregister()
 
     def poses(self, header: Any, timeout_s: float) -> FramePoses:
         """The frames of the image with `header` (frame_id, stamp).
@@ -82,6 +108,7 @@ class TfFrames:
             TransformUnavailableError: a transform is missing or needs extrapolation after waiting timeout_s.
         """
         camera = header.frame_id
+        timeout_s = timeout_s if self.waits else 0.0
         tracking, output = self.tracking_frame or camera, self.output_frame or camera
         camera_pose = self._lookup(tracking, camera, header.stamp, timeout_s)
         output_from_tracking = self._lookup(output, tracking, header.stamp, timeout_s)

@@ -2,7 +2,8 @@
 
 Rooms, by folder of `mppe_ros/`:
 - core: the modules at the top level and the core subpackages (every folder that is not a room: `tracking/`,
-  `weights/`, `evaluation/`; the library's documented API). No ROS module and no room; the core imports itself freely.
+  `weights/`, `evaluation/`, `recordings/`; the library's documented API). No ROS module and no room; the core
+  imports itself freely.
 - `ros/`: the node and its adapters; the only room that may import ROS (rclpy, `*_msgs`, cv_bridge,
   message_filters, `mppe_ros.msg`, ...), besides the ones that run a node. Core only.
 - `testing/`: oracle and synthetic inputs shared by tests and benchmarks. Core and `ros/`.
