@@ -42,6 +42,17 @@ def unique_node_name() -> str:
     return f"mppe_node_{next(_NODE_NUMBERS)}"
 
 
+def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
+    """Poll `condition` every 50 ms (for outputs spun elsewhere: a thread or another process) until it holds
+    (True) or `timeout_s` passed (False)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def sample_image() -> np.ndarray:
     """A small BGR picture with two stick figures inside BOXES (mppe_ros.testing.synthetic)."""
     image = np.full((HEIGHT, WIDTH, 3), (90, 120, 60), np.uint8)

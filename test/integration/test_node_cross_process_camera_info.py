@@ -18,7 +18,6 @@ import json
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 import pytest
@@ -27,6 +26,7 @@ from conftest import REPO_ROOT, child_env
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_harness import wait_for
 
 from mppe_ros.msg import PersonPose3DArray
 
@@ -78,15 +78,6 @@ class Results:
     def close(self) -> None:
         self.executor.shutdown()
         self.node.destroy_node()
-
-
-def wait_for(condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 @pytest.mark.slow

@@ -14,7 +14,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import rclpy
@@ -23,7 +22,7 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import TransformStamped
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from ros_harness import FRAME, camera_info, image_msg, stamp_header
+from ros_harness import FRAME, camera_info, image_msg, stamp_header, wait_for
 from ros_tools import requires
 from sensor_msgs.msg import CameraInfo, Image
 
@@ -81,15 +80,6 @@ class Robot:
     def close(self) -> None:
         self.executor.shutdown()
         self.node.destroy_node()
-
-
-def wait_for(condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_transforms_from_another_process_static_first_odometry_late(official_weights):
