@@ -12,11 +12,10 @@ from mppe_ros.ros.parameter_files import node_config
 from mppe_ros.ros.recording.frame_records import poses_record
 from mppe_ros.ros.recording.run import RunOptions, process_recording
 from mppe_ros.testing.recordings import scene_boxes, scene_messages, write_bag
-from mppe_ros.tracking import session as session_module
-from mppe_ros.tracking.tracker import TrackIds
 
 context = ros_harness.context  # fixture
 FRAMES, WIDTH, HEIGHT = 8, 160, 120
+ID_BASE = 500  # both sides' track ids: 501, 502, ...
 
 
 class SceneDetector:
@@ -31,12 +30,12 @@ class SceneDetector:
         return boxes, np.full(len(boxes), 0.9)
 
 
-def test_live_node_publishes_what_process_writes(tmp_path, context, official_weights, monkeypatch):
+def test_live_node_publishes_what_process_writes(tmp_path, context, official_weights):
     pipeline = make_pipeline(official_weights, detector=SceneDetector())
     bag = tmp_path / "in"
     stamps = write_bag(bag, FRAMES, WIDTH, HEIGHT)
-    monkeypatch.setattr(session_module, "PROCESS_TRACK_IDS", TrackIds())  # the node's ids start as process's
-    mppe, harness = start(context, pipeline, boxes=None, markers=False, reliable=True)
+    # a block of its own, as process takes: the in-process node's ids do not follow earlier tests' nodes
+    mppe, harness = start(context, pipeline, boxes=None, markers=False, reliable=True, track_id_base=ID_BASE)
     try:
         live = []
         for index, stamp in enumerate(stamps):
@@ -47,12 +46,15 @@ def test_live_node_publishes_what_process_writes(tmp_path, context, official_wei
         mppe.destroy_node()
     jsonl = tmp_path / "out.jsonl"
     options = RunOptions(out=tmp_path / "out", jsonl=jsonl)
-    summary = process_recording(bag, node_config([], ["device:=cpu"]), pipeline, None, options)
+    summary = process_recording(
+        bag, node_config([], ["device:=cpu", f"track_id_base:={ID_BASE}"]), pipeline, None, options
+    )
     written = read_jsonl(jsonl)
     assert summary.processed == FRAMES and len(written) == len(live) == FRAMES
     for node_frame, process_frame in zip(live, written, strict=True):
         assert node_frame["stamp"] == process_frame["stamp"]
         assert [p["id"] for p in node_frame["persons"]] == [p["id"] for p in process_frame["persons"]]
+        assert all(p["id"] > ID_BASE for p in process_frame["persons"])
         assert node_frame["persons"], "the detector's persons are answered"
         for a, b in zip(node_frame["persons"], process_frame["persons"], strict=True):
             np.testing.assert_allclose(a["joints_m"], b["joints_m"], atol=1e-6, rtol=0)
