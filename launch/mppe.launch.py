@@ -3,6 +3,7 @@
     ros2 launch mppe_ros mppe.launch.py camera:=/camera
     ros2 launch mppe_ros mppe.launch.py image:=/cam/image_rect camera_info:=/cam/camera_info use_rectified:=true
     ros2 launch mppe_ros mppe.launch.py camera:=/camera rviz:=true     # on a desktop with rviz2 installed
+    ros2 launch mppe_ros mppe.launch.py params_file:=robot.yaml detections:=/yolo/detections  # detector: topic
     ros2 launch mppe_ros mppe.launch.py namespace:=front camera:=/front track_id_base:=100000000   # one of several
     ros2 launch mppe_ros cameras.launch.py cameras:=front,rear          # one node per camera (that file)
 
@@ -12,6 +13,8 @@ Arguments:
     image           image topic (sensor_msgs/Image); overrides the camera default.
     camera_info     its CameraInfo topic (same stamps as the images).
     use_rectified   true when `image` is rectified (image_rect): intrinsics from P instead of K (default false).
+    detections      with the parameter `detector: topic` (in params_file): the robot's detector's
+                    vision_msgs/Detection2DArray topic (default detections, in the node's namespace).
     params_file     parameter file (default: this package's config/mppe.yaml).
     namespace       the node's namespace (default none): its outputs resolve in it (/front/humans/poses3d in
                     front), and its body ids, TF frames and marker namespaces get the prefix front (id_prefix).
@@ -225,6 +228,11 @@ def generate_launch_description() -> LaunchDescription:
             description="true: the image is rectified, intrinsics from CameraInfo.P; false: raw, from K",
         ),
         DeclareLaunchArgument(
+            "detections",
+            default_value="detections",
+            description="Detection2DArray topic of the robot's detector (with the parameter detector: topic)",
+        ),
+        DeclareLaunchArgument(
             "params_file",
             default_value=PathJoinSubstitution([share, "config", "mppe.yaml"]),
             description="mppe_node parameter file",
@@ -271,7 +279,7 @@ def generate_launch_description() -> LaunchDescription:
                 ),
             },
         ],
-        remappings=[("image", image), ("camera_info", camera_info)],
+        remappings=[("image", image), ("camera_info", camera_info), ("detections", LaunchConfiguration("detections"))],
     )
     rviz = Node(
         package="rviz2",

@@ -51,7 +51,7 @@ COCO_PERSON_LABEL = 1  # torchvision's COCO category index of "person"
 # classes would crowd persons out, so the cap (applied after the score threshold) is raised.
 DETECTIONS_CAP = 100_000
 # model_name -> (builder, official COCO weights); the weights give the file name and URL. The order
-# is the `detector` setting's (mppe_ros.settings.DETECTORS, a test checks).
+# is the `detector` setting's (mppe_ros.settings.DETECTOR_MODEL_NAMES, a test checks).
 DETECTOR_MODELS: dict[str, tuple[Callable[..., torch.nn.Module], WeightsEnum]] = {
     "fasterrcnn_resnet50_fpn": (
         detection.fasterrcnn_resnet50_fpn,

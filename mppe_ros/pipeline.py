@@ -39,7 +39,7 @@ from mppe_ros.preprocessing import (
     process_bbox,
 )
 from mppe_ros.results import PersonPose, PoseResult
-from mppe_ros.settings import DETECTORS as DETECTORS  # re-exported: the command line's choices
+from mppe_ros.settings import DETECTOR_MODEL_NAMES as DETECTOR_MODEL_NAMES  # re-exported: the command line's choices
 from mppe_ros.settings import DetectionSettings, ModelSettings, check_settings, default_of, setting
 from mppe_ros.weights import DEFAULT_WEIGHTS, resolve_weights
 
@@ -174,7 +174,7 @@ class MppePipeline:
             allow_download=cfg.allow_download,
         )
         detector = None
-        if cfg.detector != "none":
+        if cfg.detector in DETECTOR_MODEL_NAMES:  # none, topic: boxes are given per frame
             detector = TorchvisionPersonDetector(
                 cfg.detector,
                 weights_path=cfg.detector_weights_path or None,

@@ -26,15 +26,17 @@ from typing import Any
 from mppe_ros.joint_sets import JOINT_SETS
 
 # Detector model names (mppe_ros.detection.DETECTOR_MODELS, same order, a test checks; their input sizes
-# and accuracy: that module's docstring) and "none".
-DETECTORS = (
+# and accuracy: that module's docstring).
+DETECTOR_MODEL_NAMES = (
     "fasterrcnn_resnet50_fpn",
     "fasterrcnn_resnet50_fpn_v2",
     "fasterrcnn_mobilenet_v3_large_fpn",
     "fasterrcnn_mobilenet_v3_large_320_fpn",
     "maskrcnn_resnet50_fpn",
-    "none",
 )
+# The `detector` setting's choices: a model, none (no detector: boxes are given per frame, or nobody is seen) or
+# topic (the node's `detections` topic gives each frame's boxes; for the library it is none: no model is loaded).
+DETECTORS = (*DETECTOR_MODEL_NAMES, "none", "topic")
 # Network precisions (mppe_ros.precision.PRECISIONS, a test checks; that module imports torch).
 PRECISION_CHOICES = ("fp32", "bf16", "fp16", "auto")
 
@@ -197,8 +199,9 @@ class ModelSettings:
     )
     detector: str = setting(
         DETECTORS[0],
-        "person detector (torchvision COCO model); none: no detector, every frame has no persons "
-        "unless boxes are injected (tests, demo)",
+        "person detector (torchvision COCO model); topic: the boxes of the robot's own detector, "
+        "vision_msgs/Detection2DArray on `detections` (no model is loaded); none: no detector, every frame has no "
+        "persons unless boxes are injected (tests, demo)",
         choices=DETECTORS,
     )
     detector_weights_path: str | None = setting(

@@ -29,7 +29,7 @@ from mppe_ros.camera import PinholeCamera
 from mppe_ros.detection import DETECTOR_MODELS
 from mppe_ros.joint_sets import JOINT_SETS, get_joint_set
 from mppe_ros.overlay import draw_skeletons
-from mppe_ros.pipeline import DETECTORS, PRECISIONS, MppePipeline, PipelineConfig
+from mppe_ros.pipeline import DETECTOR_MODEL_NAMES, PRECISIONS, MppePipeline, PipelineConfig
 from mppe_ros.profiles import PROFILE_DETECTORS
 from mppe_ros.results import PoseResult
 from mppe_ros.weights import (
@@ -78,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--joint-set", default="muco_21", choices=sorted(JOINT_SETS), help="skeleton of the PoseNet file"
     )
     infer.add_argument(
-        "--detector", default=DETECTORS[0], choices=DETECTORS[:-1], help="person detector (without --boxes)"
+        "--detector",
+        default=DETECTOR_MODEL_NAMES[0],
+        choices=DETECTOR_MODEL_NAMES,
+        help="person detector (without --boxes)",
     )
     infer.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     infer.add_argument(
@@ -101,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     weights.add_argument("--download", action="store_true", help="download the missing files the demo needs")
     weights.add_argument(
         "--detector",
-        choices=DETECTORS[:-1],
+        choices=DETECTOR_MODEL_NAMES,
         help="whose COCO weights --download fetches (the node's `detector` parameter; default: both profiles' "
         f"detectors, {' and '.join(PROFILE_DETECTORS)}: the node loads one of them by default, by the hardware)",
     )

@@ -40,7 +40,7 @@ from mppe_ros.evaluation.mupots_summary import summarize
 from mppe_ros.evaluation.prediction_files import read_prediction_files, write_prediction_files
 from mppe_ros.evaluation.report import MUPOTS_MODES, h36m_document, markdown, mupots_document, sha256_of, write_report
 from mppe_ros.joint_sets import H36M_18, get_joint_set
-from mppe_ros.pipeline import DETECTORS, PRECISIONS, MppePipeline, PipelineConfig
+from mppe_ros.pipeline import DETECTOR_MODEL_NAMES, PRECISIONS, MppePipeline, PipelineConfig
 from mppe_ros.preprocessing import process_bbox
 from mppe_ros.weights import DEFAULT_WEIGHTS, resolve_weights
 
@@ -71,8 +71,8 @@ def add_parser(commands: Any) -> None:
         parser.add_argument("--no-flip", action="store_true", help="skip the flip test (the official test flips)")
         parser.add_argument("--allow-download", action="store_true", help="download missing weights")
         parser.add_argument("--untrained", action="store_true", help="random weights (testing only: meaningless)")
-    mupots.add_argument("--detector", default=DETECTORS[0], choices=DETECTORS[:-1], help="person detector "
-                        "(without --boxes)")  # fmt: skip
+    mupots.add_argument("--detector", default=DETECTOR_MODEL_NAMES[0], choices=DETECTOR_MODEL_NAMES,
+                        help="person detector (without --boxes)")  # fmt: skip
     evaluate.set_defaults(handler=run)
 
 

@@ -37,6 +37,11 @@ def build(args: argparse.Namespace) -> tuple[NodeConfig, Any, Any, dict[str, Any
         posenet, rootnet = trained_like_weights(UNTRAINED_DIR, get_joint_set(joint_set).joint_num)
         overrides += [f"posenet_path:={posenet}", f"rootnet_path:={rootnet}"]
     config = node_config(args.params_file, overrides)
+    if config.model.detector == "topic":
+        raise ValueError(
+            "detector topic is the live node's (a detector's Detection2DArray topic paired by stamp); process runs "
+            "DetectNet on every frame, or takes --boxes: set detector to a DetectNet model (the default) or none"
+        )
     try:
         pipeline = build_pipeline(config)
     except StartupError as error:

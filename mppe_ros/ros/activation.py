@@ -37,7 +37,7 @@ class Activation:
         no_input_warning_s: float,
         work: Callable[[Activation], None],
     ) -> None:
-        self.latest = LatestOnly()  # (image, camera_info, received_s): the newest pair only
+        self.latest = LatestOnly()  # (image, camera_info, received_s, detections or None): the newest pair only
         self.inputs, self.publisher, self.frames = inputs, publisher, frames
         self.session, self.bodies = frames.session, frames.bodies
         self.started_s = time.monotonic()

@@ -39,6 +39,7 @@ BAD_FRAMES = {
     "pipeline_errors": "Pipeline errors",
     "images_without_camera_info": "Images without camera_info",
     "no_transform": "No transform",
+    "images_without_detections": "Images without detections",
 }
 COUNTERS = (
     "images_received",
@@ -47,6 +48,8 @@ COUNTERS = (
     "frames_processed",
     "frames_skipped",
     "camera_info_reused",
+    "detections_received",
+    "detections_unmatched",
     *BAD_FRAMES,
 )
 
@@ -219,6 +222,9 @@ def _values(period: _Period, stats: NodeStats, silent_s: float, settings: NodeSe
         ("Skipped frames since startup", f"{stats.frames_skipped:d}"),
         ("CameraInfo reused in window", f"{period.new['camera_info_reused']:d}"),
         ("CameraInfo reused since startup", f"{stats.camera_info_reused:d}"),
+        ("Detections received in window", f"{period.new['detections_received']:d}"),
+        ("Detections unmatched in window", f"{period.new['detections_unmatched']:d}"),
+        ("Detections unmatched since startup", f"{stats.detections_unmatched:d}"),
     ]
     for name, label in BAD_FRAMES.items():
         values += [

@@ -26,6 +26,7 @@ from mppe_ros.msg import PersonPose3DArray
 from mppe_ros.ros.bodies import Bodies
 from mppe_ros.ros.compressed import compressed_image_to_bgr
 from mppe_ros.ros.conversions import ImageFormatError, UnsupportedEncodingError, image_to_bgr
+from mppe_ros.ros.detection_messages import person_boxes
 from mppe_ros.ros.markers import poses_to_markers
 from mppe_ros.ros.node_log import ThrottledLog
 from mppe_ros.ros.parameters import NodeConfig
@@ -47,7 +48,7 @@ class NodeStats:
 
     images_received: int = 0
     camera_infos_received: int = 0
-    pairs_received: int = 0
+    pairs_received: int = 0  # image + camera_info (+ its detections with detector topic) synchronized
     frames_processed: int = 0
     frames_skipped: int = 0  # a newer pair replaced it before inference was free
     camera_info_reused: int = 0  # an image answered with a cached CameraInfo (its own was not received)
@@ -57,6 +58,9 @@ class NodeStats:
     bad_camera_info: int = 0  # zero/NaN intrinsics, size mismatch, unsupported distortion model
     pipeline_errors: int = 0  # anything else a frame raised (logged with its type)
     no_transform: int = 0  # tracking_frame/output_frame: no transform at the image's stamp (mppe_ros.ros.tf_frames)
+    detections_received: int = 0  # detector topic: Detection2DArray messages
+    images_without_detections: int = 0  # detector topic: a pair whose detections did not come (dropped)
+    detections_unmatched: int = 0  # detector topic: detections that no image took (dropped)
     stamps_substituted: int = 0  # zero or repeated stamps: tracking used arrival times (mppe_ros.tracking.frame_clock)
     last_processing_s: float = 0.0  # conversion + inference + publishing of the last frame
     last_latency_s: float = 0.0  # pair received -> poses published
@@ -189,7 +193,10 @@ class FrameHandler:
         self.bodies, self.ros_time_s, self.tf_frames = bodies, ros_time_s, tf_frames
         self.timings = FrameTimings()
 
-    def __call__(self, image_msg: Image, info_msg: CameraInfo, received_s: float, cfg: NodeConfig) -> None:
+    def __call__(
+        self, image_msg: Image, info_msg: CameraInfo, received_s: float, cfg: NodeConfig, detections: Any = None
+    ) -> None:
+        """One frame; `detections`: its vision_msgs/Detection2DArray (detector topic), else None."""
         start_s = time.monotonic()
         try:
             image = (
@@ -211,9 +218,10 @@ class FrameHandler:
         if frames is None:
             return
         stamp_s = stamp_seconds(header)
-        tracked = self.session(
-            image, camera, stamp_s, received_s, cfg.session, *self.injected_boxes(image_msg), frames.camera_pose
+        boxes, scores = (
+            self.injected_boxes(image_msg) if detections is None else self.detected_boxes(detections, header, cfg)
         )
+        tracked = self.session(image, camera, stamp_s, received_s, cfg.session, boxes, scores, frames.camera_pose)
         self.report_time(tracked, stamp_s)
         tracked = express(tracked, frames.output_from_tracking, frames.output_from_camera)
         header = Header(stamp=header.stamp, frame_id=frames.output_frame)
@@ -288,6 +296,18 @@ class FrameHandler:
         self.log.warning(
             problem_kind(counter, error), f"frame skipped ({counter}): {error} [{getattr(self.stats, counter)} so far]"
         )
+
+    def detected_boxes(self, detections: Any, header: Any, cfg: NodeConfig) -> tuple[np.ndarray, np.ndarray]:
+        """(boxes, scores) of the robot's detector for this frame (mppe_ros.ros.detection_messages)."""
+        frame_id = detections.header.frame_id
+        if frame_id and frame_id != header.frame_id:
+            self.log.warning(
+                "detections_frame",
+                f"the detections are in frame {frame_id!r}, the image in {header.frame_id!r}: their boxes are used "
+                "as pixels of this image; a detector on another (resized, rectified) image gives wrong boxes",
+                once=True,
+            )
+        return person_boxes(detections, cfg.node.person_class_id, cfg.detection)
 
     def injected_boxes(self, image_msg: Image) -> tuple[Any, Any]:
         """(boxes, scores) injected for this frame, or (None, None): the session finds them."""

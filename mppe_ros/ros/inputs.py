@@ -8,7 +8,9 @@ rosbag2 does when it records. A reliable publisher's large images reach a best-e
 another process only partly (a lost UDP fragment drops the whole message), so matching matters.
 An image whose CameraInfo does not arrive within the sync window is answered with the latest
 valid CameraInfo of the same camera (mppe_ros.ros.camera_info_fallback; `camera_info_fallback`),
-counted and explained once per activation in the log.
+counted and explained once per activation in the log. With `detector: topic` a third subscription, `detections`
+(vision_msgs/Detection2DArray, same reliability rule), meets each pair by stamp (mppe_ros.ros.detection_pairing);
+a frame is emitted only with its detections, and what the pairing drops is counted and explained the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 
 from mppe_ros.ros.camera_info_fallback import REUSED, CameraInfoFallback
+from mppe_ros.ros.detection_messages import detections_type
+from mppe_ros.ros.detection_pairing import DetectionPairing, explanation
 from mppe_ros.ros.node_settings import NodeSettings
 from mppe_ros.ros.sync import make_synchronizer
 
@@ -82,6 +86,10 @@ def _message_filters(backend: str) -> ModuleType | None:
     return module
 
 
+def _unseen(msg: Any) -> None:
+    """Detections are not shown to the CameraInfo fallback."""
+
+
 class InputSubscriptions:
     """The image and camera_info subscriptions of one activation, paired by one synchronizer.
 
@@ -90,25 +98,41 @@ class InputSubscriptions:
         settings: image_transport, sync_*, input_reliability and input_depth.
         on_pair: called with each synchronized (image, camera_info) pair (under the synchronizer's lock), and
             with each image answered with a cached CameraInfo (from a timer); at most once per image; the image
-            is a sensor_msgs/Image or, with image_transport compressed, a CompressedImage.
+            is a sensor_msgs/Image or, with image_transport compressed, a CompressedImage. With `detections`,
+            called with (image, camera_info, detections) once the pair met its Detection2DArray.
         on_message: called with "images_received" or "camera_infos_received" for every message, and with
-            "camera_info_reused" or "images_without_camera_info" for every image that went unpaired.
+            "camera_info_reused" or "images_without_camera_info" for every image that went unpaired; with
+            `detections` also "detections_received", "images_without_detections" and "detections_unmatched".
+        detections: subscribe `detections` too (detector topic).
 
     Raises:
-        ValueError: sync_backend message_filters without the package.
+        ValueError: sync_backend message_filters without the package, or `detections` without vision_msgs.
     """
 
     def __init__(
         self,
         node: Node,
         settings: NodeSettings,
-        on_pair: Callable[[Any, CameraInfo], None],
+        on_pair: Callable[..., None],
         on_message: Callable[[str], None],
+        detections: bool = False,
     ) -> None:
         self._node, self._settings, self._on_message = node, settings, on_message
         self.backend, self.synchronizer, self._feeds = make_input_synchronizer(settings)
+        self.pairing: DetectionPairing | None = None
+        self.detections_topic = ""
+        if detections:
+            try:
+                self._detections_type = detections_type()
+            except ImportError as error:
+                raise ValueError(str(error)) from None
+            self.detections_topic = node.resolve_topic_name("detections")
+            self.pairing = DetectionPairing(
+                on_pair, settings.detections_sync_mode, settings.sync_slop_s, settings.detections_timeout_s,
+                self._on_unpaired,
+            )  # fmt: skip
         self.fallback = CameraInfoFallback(
-            on_pair,
+            on_pair if self.pairing is None else self.pairing.pair,
             wait_s=max(settings.sync_slop_s, FALLBACK_MARGIN_S),
             max_pending=settings.sync_queue_size,
             enabled=settings.camera_info_fallback,
@@ -124,14 +148,21 @@ class InputSubscriptions:
         self._subscriptions: list[Any] = []
         self.reliability = ""
         self._subscribe(self._wanted_reliability())
-        self._timer = node.create_timer(FALLBACK_PERIOD_S, self.fallback.expire)
+        self._timer = node.create_timer(FALLBACK_PERIOD_S, self._expire)
+
+    def _expire(self) -> None:
+        """The timer: resolve images whose CameraInfo, and drop pairs or detections whose partner, did not come."""
+        self.fallback.expire()
+        if self.pairing is not None:
+            self.pairing.expire()
 
     def _wanted_reliability(self) -> str:
         if self._settings.input_reliability != "auto":
             return self._settings.input_reliability
         policies = [
             info.qos_profile.reliability
-            for topic in (self.image_topic, self.camera_info_topic)
+            for topic in (self.image_topic, self.camera_info_topic, self.detections_topic)
+            if topic
             for info in self._node.get_publishers_info_by_topic(topic)
         ]
         return matching_reliability(policies)
@@ -140,10 +171,14 @@ class InputSubscriptions:
         self._unsubscribe()
         qos = input_qos(self._settings.input_depth, reliability)
         fallback, feed_image, feed_info = self.fallback, *self._feeds
-        streams = (
+        streams: list[tuple[Any, str, str, Callable[[Any], None], Callable[[Any], None]]] = [
             (self.image_type, self.image_topic, "images_received", fallback.image, feed_image),
             (CameraInfo, self.camera_info_topic, "camera_infos_received", fallback.camera_info, feed_info),
-        )
+        ]
+        if self.pairing is not None:
+            streams.append(
+                (self._detections_type, self.detections_topic, "detections_received", _unseen, self.pairing.detections)
+            )
         self._subscriptions = [
             self._node.create_subscription(kind, topic, functools.partial(self._received, counter, see, feed), qos)
             for kind, topic, counter, see, feed in streams
@@ -162,6 +197,13 @@ class InputSubscriptions:
         if counter in self._explained:
             return
         self._explained.add(counter)
+        if self.pairing is not None and counter in ("images_without_detections", "detections_unmatched"):
+            settings = self._settings
+            self._node.get_logger().warning(
+                explanation(counter, self.image_topic, self.detections_topic, settings.detections_timeout_s,
+                            settings.detections_sync_mode)
+            )  # fmt: skip
+            return
         if counter == REUSED:
             what = "answered with the latest CameraInfo of the same frame_id and size (counted: CameraInfo reused)"
         elif self.fallback.enabled:
@@ -192,9 +234,12 @@ class InputSubscriptions:
     def describe(self) -> str:
         """One phrase for the log: reliability (and why), depth, sync mode and backend, CameraInfo fallback."""
         mode = "auto: " if self._settings.input_reliability == "auto" else ""
+        detections = ""
+        if self.pairing is not None:
+            detections = f", boxes from {self.detections_topic} ({self.pairing.mode} stamps)"
         return (
             f"{mode}{self.reliability}, depth {self._settings.input_depth}, {self._settings.sync_mode} sync via "
-            f"{self.backend}, CameraInfo fallback {'on' if self.fallback.enabled else 'off'}"
+            f"{self.backend}, CameraInfo fallback {'on' if self.fallback.enabled else 'off'}{detections}"
         )
 
     def close(self) -> None:

@@ -8,7 +8,8 @@ Lifecycle (rclpy managed node; `autostart` true runs configure and activate at s
 - cleanup: free the models (and the GPU memory they held); shutdown: all of it, then the spin ends.
 
 In: `image` (or `<image>/compressed`) and `camera_info`, relative and remappable, reliability from
-`input_reliability` (auto: matching the publishers, re-checked every second). Out, in the node's namespace
+`input_reliability` (auto: matching the publishers, re-checked every second); with `detector: topic` also
+`detections` (vision_msgs/Detection2DArray: the robot's own detector, paired by stamp). Out, in the node's namespace
 (mppe_ros.ros.node_names: `/front/humans/poses3d` in `/front`): `humans/poses3d` (reliable; every processed frame,
 empty persons when nobody is seen), `humans/poses3d/markers` (only while someone subscribes), both with the image's
 header; with tracking and REP-155 on, `humans/bodies/...` and the `body_<id>` frames on `/tf` (mppe_ros.ros.rep155);
@@ -40,6 +41,7 @@ from mppe_ros.profiles import choose_profile
 from mppe_ros.ros import conversions
 from mppe_ros.ros.activation import Activation
 from mppe_ros.ros.bodies import Bodies, make_body_publisher
+from mppe_ros.ros.detection_messages import detections_type
 from mppe_ros.ros.diagnostics import DiagnosticsReporter
 from mppe_ros.ros.executor_calls import ExecutorCalls
 from mppe_ros.ros.frames import BoxesSource, FrameHandler, FramePublisher, FrameTimings, NodeStats, problem_kind
@@ -148,6 +150,12 @@ class MppeNode(LifecycleNode):
         )
         self.markers_publisher = self.create_lifecycle_publisher(MarkerArray, MARKERS_TOPIC, 10)
         node = self.config.node
+        if self.config.model.detector == "topic":
+            try:
+                detections_type()
+            except ImportError as error:
+                self._release()
+                return self._fail("configure", str(error))
         tracking_frame, output_frame = wanted_frames(node)
         if tracking_frame or output_frame:
             try:
@@ -179,7 +187,9 @@ class MppeNode(LifecycleNode):
                     "deactivation; a slow device or a very large image); activate again once it has ended",
                 )
         try:
-            inputs = InputSubscriptions(self, self.config.node, self._on_pair, self.stats.count)
+            inputs = InputSubscriptions(
+                self, self.config.node, self._on_pair, self.stats.count, detections=self.detections_from_topic
+            )
         except ValueError as error:
             return self._fail("activate", str(error))
         prefix = id_prefix(self.config.node.id_prefix, self.get_namespace())  # of bodies, frames, markers
@@ -211,7 +221,7 @@ class MppeNode(LifecycleNode):
             f"{self.config.node.track_id_base + 1}); "
             f"buffer reuse (glibc malloc): {'on' if host_memory.applied else 'off'}"
         )
-        if self._boxes is None and not frames.session.has_detector:
+        if self._boxes is None and not frames.session.has_detector and not self.detections_from_topic:
             self.get_logger().warning(
                 "detector is none and no boxes are injected: every frame is answered with an empty persons list; "
                 "set the parameter detector (e.g. fasterrcnn_resnet50_fpn) to find people"
@@ -270,23 +280,25 @@ class MppeNode(LifecycleNode):
 
     # --- input and inference thread ---------------------------------------------------------------
 
-    def _on_pair(self, image: Any, camera_info: Any) -> None:
-        """Synchronizer callback (under its lock): store the newest pair, count the one it replaces."""
+    def _on_pair(self, image: Any, camera_info: Any, detections: Any = None) -> None:
+        """Synchronizer callback (under its lock): store the newest pair (with its detections, detector topic),
+        count the one it replaces."""
         active = self._active
         if active is None:
             return
         self.stats.pairs_received += 1
         self._last_header = image.header
-        if active.latest.put((image, camera_info, time.monotonic())):
+        if active.latest.put((image, camera_info, time.monotonic(), detections)):
             self.stats.frames_skipped += 1
 
     def _work(self, active: Activation) -> None:
         """Process pairs until this activation stops; nothing a frame raises ends the loop (if it ends, say so)."""
         try:
             while (pair := active.latest.take()) is not None:
-                image, camera_info, received_s = pair
+                image, camera_info, received_s, detections = pair
                 try:
-                    active.frames(image, camera_info, received_s, self.config)  # one parameter snapshot per frame
+                    # one parameter snapshot per frame
+                    active.frames(image, camera_info, received_s, self.config, detections)
                 except Exception as error:  # noqa: BLE001 - one bad frame must not stop the node
                     if self._stopping(active):  # deactivated or shut down under the frame: drop it quietly
                         return
@@ -349,7 +361,8 @@ class MppeNode(LifecycleNode):
         self._log.warning(
             "no_input",
             f"no synchronized pair on {topic} + {active.inputs.camera_info_topic} after "
-            f"{settings.no_input_warning_s:g} s; {no_input_cause(self.stats, settings, topic, reliability)}",
+            f"{settings.no_input_warning_s:g} s; "
+            f"{no_input_cause(self.stats, settings, topic, reliability, active.inputs.detections_topic)}",
             once=True,
         )
 
@@ -394,6 +407,11 @@ class MppeNode(LifecycleNode):
             )
 
     # --- state ------------------------------------------------------------------------------------
+
+    @property
+    def detections_from_topic(self) -> bool:
+        """Whether the boxes come from the `detections` topic (detector topic; no injected boxes)."""
+        return self.config.model.detector == "topic" and self._boxes is None
 
     @property
     def sync_backend(self) -> str:

@@ -57,6 +57,25 @@ class NodeSettings:
         "(mppe_ros.ros.sync, same semantics)",
         choices=("auto", "message_filters", "builtin"),
     )
+    person_class_id: str = setting(
+        "person",
+        "with detector topic: the ObjectHypothesis.class_id of a person in the detections (person, or 0 for a "
+        "COCO-indexed YOLO; several separated by commas)",
+        pattern=(r"\s*[^,\s][^,]*(,\s*[^,\s][^,]*)*", "one class id, or several separated by commas"),
+        run_time=True,
+    )
+    detections_sync_mode: str = setting(
+        "exact",
+        "with detector topic: pairing of each image with its vision_msgs/Detection2DArray on `detections`: exact "
+        "(equal stamps: detectors copy the image header) or approximate (the nearest stamp within sync_slop_s)",
+        choices=("exact", "approximate"),
+    )
+    detections_timeout_s: float = setting(
+        0.5,
+        "with detector topic: an image waits this long for its detections (and detections for their image), s; then "
+        "it is dropped and counted (images without detections, detections unmatched)",
+        bounds=(0.01, 10.0),
+    )
     publish_markers: bool = setting(
         True, "publish RViz markers on /humans/poses3d/markers (built only while someone subscribes)", run_time=True
     )

@@ -28,16 +28,31 @@ def skipped_message(stats: NodeStats, new: int) -> str:
     )
 
 
-def no_input_cause(stats: NodeStats, settings: NodeSettings, image_topic: str, reliability: str) -> str:
-    """Why no synchronized pair arrived: images lost in transit, no camera_info, unpaired stamps, names or QoS.
+def no_input_cause(
+    stats: NodeStats, settings: NodeSettings, image_topic: str, reliability: str, detections_topic: str = ""
+) -> str:
+    """Why no synchronized pair arrived: images lost in transit, no camera_info, unpaired stamps, no detections,
+    names or QoS.
 
     Args:
         stats: the node's counters.
         settings: the node settings (sync and QoS).
         image_topic: the subscribed image topic.
         reliability: the reliability subscribed now ("reliable" or "best_effort").
+        detections_topic: the subscribed detections topic (detector topic), else "".
     """
     images, infos = stats.images_received, stats.camera_infos_received
+    if detections_topic and images and infos and stats.images_without_detections:
+        if not stats.detections_received:
+            return (
+                f"images and camera_infos arrive, but no Detection2DArray on {detections_topic} (detector topic): "
+                "start the detector, remap detections:=... to its output, check its QoS (`ros2 topic info -v`)"
+            )
+        return (
+            f"{stats.detections_received} Detection2DArrays arrived on {detections_topic} but none with an image's "
+            f"stamp ({settings.detections_sync_mode} pairing): the detector must copy the image header, or set "
+            "detections_sync_mode approximate"
+        )
     if images and infos:
         return (
             f"{images} images and {infos} camera_infos arrived but never paired: their header stamps must be "

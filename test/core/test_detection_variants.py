@@ -22,7 +22,7 @@ from mppe_ros.detection import (
     detector_cache_file,
     detector_weights_file,
 )
-from mppe_ros.settings import DETECTORS, ModelSettings
+from mppe_ros.settings import DETECTOR_MODEL_NAMES, DETECTORS, ModelSettings
 from mppe_ros.testing.synthetic import draw_stick_figure, synthetic_frame
 from mppe_ros.weights import WeightsNotFoundError
 
@@ -76,7 +76,8 @@ def person_image(width: int = 160, height: int = 120) -> np.ndarray:
 
 
 def test_the_detector_setting_lists_every_model_in_table_order():
-    assert DETECTORS == (*DETECTOR_MODELS, "none") and DETECTORS[0] == "fasterrcnn_resnet50_fpn"
+    assert DETECTOR_MODEL_NAMES == tuple(DETECTOR_MODELS) and DETECTORS == (*DETECTOR_MODELS, "none", "topic")
+    assert DETECTORS[0] == "fasterrcnn_resnet50_fpn"
     assert ModelSettings(detector=MOBILENET_320).detector == MOBILENET_320
     assert set(NEW_VARIANTS) < set(DETECTOR_MODELS)
 

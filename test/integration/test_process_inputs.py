@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from test_process import process, rosbags_messages
+from test_process import params_file, process, rosbags_messages
 
+from mppe_ros.apps import cli
 from mppe_ros.recordings.jsonl import read_jsonl
 from mppe_ros.testing.recordings import (
     IMAGE_TOPIC,
@@ -69,3 +70,15 @@ def test_ros1_bag(tmp_path, official_weights, capsys):
     images = [msg for topic, _, msg in messages if topic == IMAGE_TOPIC]
     assert [m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for m in images] == stamps
     assert images[0].width == 160 and images[0].encoding == "bgr8"
+
+
+def test_detector_topic_is_refused_in_one_line(tmp_path, official_weights, capsys):
+    video, calibration = tmp_path / "walk.mp4", tmp_path / "calib.yaml"
+    write_video(video, 2)
+    write_camera_yaml(calibration)
+    parameters = str(params_file(tmp_path, official_weights))
+    arguments = [str(video), "--out", str(tmp_path / "out"), "--params-file", parameters, "--camera-info"]
+    assert cli.main(["process", *arguments, str(calibration), "-p", "detector:=topic"]) == 2  # no --boxes
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "detector topic" in error and "--boxes" in error, error
+    assert not (tmp_path / "out").exists()

@@ -248,7 +248,7 @@ def test_choices_follow_their_owners():
     from mppe_ros.joint_sets import JOINT_SETS
     from mppe_ros.precision import PRECISIONS
 
-    assert PARAMETERS_BY_NAME["detector"].choices == (*DETECTOR_MODELS, "none")
+    assert PARAMETERS_BY_NAME["detector"].choices == (*DETECTOR_MODELS, "none", "topic")
     assert PARAMETERS_BY_NAME["precision"].choices == tuple(PRECISIONS)
     assert PARAMETERS_BY_NAME["joint_set"].choices == tuple(JOINT_SETS)
 

@@ -1,0 +1,140 @@
+"""detector topic across processes, as on a robot that already runs a detector: the node (`python -m mppe_ros node`,
+detector topic) in one process, the robot's detector (test/detector_process.py: image in, Detection2DArray with the
+image's header out) in another, the camera and the listener here.
+
+Frame by frame: the node answers each frame with exactly the detector's persons (the class filter keeps "person" and
+"0", drops the car; the score and size thresholds drop the rest; a rotated box becomes its upright one), an empty
+array with an empty persons list; a frame the detector skipped is not answered, is counted (/diagnostics "Images
+without detections") and its cause is explained once in the log. Fails when the class filter lets another class in.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+import rclpy
+from conftest import REPO_ROOT, child_env
+from detector_process import FIRST_STAMP_S, PERIOD_NS, PERSON_CLASSES, SKIPPED, expected_persons
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_harness import camera_info, image_msg, stamp_header, wait_for
+from ros_tools import requires
+from sensor_msgs.msg import CameraInfo, Image
+
+from mppe_ros.msg import PersonPose3DArray
+
+pytestmark = [requires("vision_msgs"), pytest.mark.slow]
+RELIABLE = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE)
+FRAMES = 12
+WITHOUT_KEY = "Images without detections since startup"
+LOG_ENV = {"PYTHONUNBUFFERED": "1", "RCUTILS_LOGGING_BUFFERED_STREAM": "0"}
+
+
+class Camera:
+    """This process: the camera (reliable pairs) and what the node publishes (spun in a thread)."""
+
+    def __init__(self, context) -> None:
+        self.node = rclpy.create_node("detections_camera", context=context)
+        self.image_pub = self.node.create_publisher(Image, "image", RELIABLE)
+        self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", RELIABLE)
+        self.poses: dict[int, PersonPose3DArray] = {}
+        self.diagnostics: dict[str, str] = {}
+        self.node.create_subscription(PersonPose3DArray, "/humans/poses3d", self._pose, RELIABLE)
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._diagnose, 10)
+        self.executor = SingleThreadedExecutor(context=context)
+        self.executor.add_node(self.node)
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
+
+    def _pose(self, msg: PersonPose3DArray) -> None:
+        self.poses[msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec] = msg
+
+    def _diagnose(self, msg: DiagnosticArray) -> None:
+        self.diagnostics = {kv.key: kv.value for kv in msg.status[0].values}
+
+    def frame(self, index: int) -> int:
+        """Publish frame `index` (image first, as image_transport does); its stamp, ns."""
+        stamp_ns = FIRST_STAMP_S * 10**9 + index * PERIOD_NS
+        header = stamp_header(*divmod(stamp_ns, 10**9))
+        self.image_pub.publish(image_msg(header))
+        self.info_pub.publish(camera_info(header))
+        return stamp_ns
+
+    def without_detections(self) -> int:
+        return int(self.diagnostics.get(WITHOUT_KEY, "0"))
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
+
+
+def child(arguments: list[str], output: list[str]) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, *arguments], cwd=REPO_ROOT, env={**child_env(), **LOG_ENV, "PYTHONPATH": str(REPO_ROOT)},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    threading.Thread(target=lambda: output.extend(line.decode() for line in process.stdout), daemon=True).start()
+    return process
+
+
+def started(process: subprocess.Popen, output: list[str], line: str) -> bool:
+    return wait_for(lambda: any(line in text for text in output) or process.poll() is not None, 180) and (
+        process.poll() is None
+    )
+
+
+def test_the_node_answers_with_exactly_the_robot_detectors_persons(official_weights):
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    camera = Camera(context)
+    node_output: list[str] = []
+    detector_output: list[str] = []
+    processes = []
+    try:
+        processes.append(child(["test/detector_process.py"], detector_output))
+        processes.append(child([
+            "-m", "mppe_ros", "node", "--ros-args",
+            "-p", f"posenet_path:={official_weights['posenet']}", "-p", f"rootnet_path:={official_weights['rootnet']}",
+            "-p", "detector:=topic", "-p", f"person_class_id:={PERSON_CLASSES}", "-p", "device:=cpu",
+            "-p", "input_reliability:=reliable", "-p", "input_depth:=20", "-p", "detections_timeout_s:=0.5",
+        ], node_output))  # fmt: skip
+        detector, node = processes
+        assert started(detector, detector_output, "detector ready"), "".join(detector_output)
+        assert started(node, node_output, "ready: subscribing"), "".join(node_output)
+        assert wait_for(lambda: camera.image_pub.get_subscription_count() == 2, 30)  # the node and the detector
+        ready_line = next(line for line in node_output if "ready: subscribing" in line)
+        assert "boxes from /detections (exact stamps)" in ready_line, ready_line
+
+        skipped = 0
+        for index in range(FRAMES):  # one at a time: the node keeps only the newest pair
+            stamp_ns = camera.frame(index)
+            expected = expected_persons(index)
+            if expected is None:
+                skipped += 1
+                counted = wait_for(lambda n=skipped: camera.without_detections() == n, 30)
+                assert counted, (index, camera.diagnostics, "".join(node_output))
+                continue
+            assert wait_for(lambda s=stamp_ns: s in camera.poses, 60), (index, "".join(node_output))
+            persons = sorted(camera.poses[stamp_ns].persons, key=lambda p: -p.score)
+            assert len(persons) == len(expected), (index, [list(p.box_xywh_px) for p in persons])
+            for person, (box, score) in zip(persons, expected, strict=True):
+                np.testing.assert_allclose(person.box_xywh_px, box, atol=1e-3)
+                assert person.score == pytest.approx(score, abs=1e-6)
+                assert len(person.joints) == 21 and np.isfinite(person.root.z) and person.root.z > 0
+            assert len({p.id for p in persons}) == len(persons)
+        skipped_stamps = {FIRST_STAMP_S * 10**9 + index * PERIOD_NS for index in SKIPPED}
+        assert not skipped_stamps & set(camera.poses), "a frame without detections was answered"
+        assert len(camera.poses) == FRAMES - len(SKIPPED)
+        text = "".join(node_output)
+        assert text.count("got no Detection2DArray with its stamp") == 1, text  # explained once, counted always
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(30)
+        camera.close()
+        rclpy.shutdown(context=context)
