@@ -11,8 +11,9 @@ Levels (thresholds: the NodeSettings diagnostics_* parameters):
 - ERROR: the inference thread is not alive; median latency > diagnostics_error_latency_s.
 - WARN: median latency > diagnostics_warn_latency_s; pairs arrived but results were published at
   less than diagnostics_min_output_hz; no synchronized pair for diagnostics_no_input_s while active
-  (measured at the reports' resolution); bad input, pipeline errors or images dropped without a
-  CameraInfo in the period. Images answered with a cached CameraInfo ("CameraInfo reused") are
+  (measured at the reports' resolution); bad input, pipeline errors, images dropped without a
+  CameraInfo or (detector topic) without detections in the period; detections that matched no image are
+  counted in the values only. Images answered with a cached CameraInfo ("CameraInfo reused") are
   counted in the values only: the frame was answered.
 """
 

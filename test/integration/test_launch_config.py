@@ -91,6 +91,7 @@ def test_arguments(description):
         "lifecycle",
         "namespace",
         "track_id_base",
+        "detections",
     }
     assert all(arg.get("description") for arg in args.values())
     assert "choices" not in args["device"], "the node checks the device (its settings type owns the values)"
@@ -123,7 +124,7 @@ def test_node_parameters_are_declared_with_the_right_types(description):
 
 def test_remappings_match_the_node_topics_and_files_exist(description):
     mppe = node(description, "mppe_node")
-    assert [source for source, _ in mppe.kwargs["remappings"]] == ["image", "camera_info"]
+    assert [source for source, _ in mppe.kwargs["remappings"]] == ["image", "camera_info", "detections"]
     default = arguments(description)["params_file"]["default_value"]
     assert default.args[0][1:] == ["config", "mppe.yaml"] and (REPO / "config" / "mppe.yaml").is_file()
     cmake = (REPO / "CMakeLists.txt").read_text()

@@ -353,6 +353,22 @@ def test_a_node_that_cannot_start_fails_the_launch(launches, official_weights, t
     print(f"node failure: ros2 launch exited {code} after {took_s:.1f} s")
 
 
+@requires("vision_msgs")
+def test_detections_argument_remaps_the_robot_detectors_topic(launches, official_weights, probe, tmp_path):
+    """With detector topic in params_file, detections:= is the Detection2DArray topic the node subscribes."""
+    parameters = params_file(
+        tmp_path / "params.yaml",
+        posenet_path=official_weights["posenet"],
+        rootnet_path=official_weights["rootnet"],
+        detector="topic",
+    )
+    launch = launches(["device:=cpu", f"params_file:={parameters}", "detections:=/yolo/detections"])
+    launch.wait_until(probe.subscribed("/yolo/detections"), "mppe_node subscribes /yolo/detections")
+    assert "/mppe_node" not in probe.subscribers("/detections")
+    ready = "boxes from /yolo/detections (exact stamps)"
+    launch.wait_until(lambda: ready in launch.text(), f"the ready line says {ready}")
+
+
 def no_detector_params(tmp_path: Path, weights: dict[str, Path], **values) -> Path:
     """A parameter file with the synthetic PoseNet/RootNet and no detector (frames answered at once), plus `values`."""
     defaults = {"posenet_path": weights["posenet"], "rootnet_path": weights["rootnet"], "detector": "none"}
