@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import itertools
+import threading
 import time
 from collections.abc import Callable
 
@@ -51,6 +52,48 @@ def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+class NodeProcessPeer:
+    """This process's side of a test with the node in another process: reliable `image` + `camera_info` publishers,
+    the node's /humans/poses3d by stamp (ns) and its latest /diagnostics values, spun in a thread (read them with
+    wait_for)."""
+
+    def __init__(self, context, name: str) -> None:
+        from diagnostic_msgs.msg import DiagnosticArray
+
+        reliable = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE)
+        self.node = rclpy.create_node(name, context=context)
+        self.image_pub = self.node.create_publisher(Image, "image", reliable)
+        self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", reliable)
+        self.poses: dict[int, PersonPose3DArray] = {}
+        self.diagnostics: dict[str, str] = {}
+        self.node.create_subscription(PersonPose3DArray, "/humans/poses3d", self._pose, reliable)
+        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._diagnose, 10)
+        self.executor = SingleThreadedExecutor(context=context)
+        self.executor.add_node(self.node)
+        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.thread.start()
+
+    def _pose(self, msg: PersonPose3DArray) -> None:
+        self.poses[msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec] = msg
+
+    def _diagnose(self, msg) -> None:
+        self.diagnostics = {kv.key: kv.value for kv in msg.status[0].values}
+
+    def publish(self, header: Header) -> int:
+        """Publish a pair with this header (image first, as image_transport does); its stamp, ns."""
+        self.image_pub.publish(image_msg(header))
+        self.info_pub.publish(camera_info(header))
+        return header.stamp.sec * 10**9 + header.stamp.nanosec
+
+    def counter(self, key: str) -> int:
+        """A /diagnostics counter value (e.g. "No transform since startup"), 0 before the first report."""
+        return int(self.diagnostics.get(key, "0"))
+
+    def close(self) -> None:
+        self.executor.shutdown()
+        self.node.destroy_node()
 
 
 def sample_image() -> np.ndarray:

@@ -19,58 +19,13 @@ import pytest
 import rclpy
 from conftest import REPO_ROOT, child_env
 from detector_process import FIRST_STAMP_S, PERIOD_NS, PERSON_CLASSES, SKIPPED, expected_persons
-from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.qos import QoSProfile, ReliabilityPolicy
-from ros_harness import camera_info, image_msg, stamp_header, wait_for
+from ros_harness import NodeProcessPeer, stamp_header, wait_for
 from ros_tools import requires
-from sensor_msgs.msg import CameraInfo, Image
-
-from mppe_ros.msg import PersonPose3DArray
 
 pytestmark = [requires("vision_msgs"), pytest.mark.slow]
-RELIABLE = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE)
 FRAMES = 12
 WITHOUT_KEY = "Images without detections since startup"
 LOG_ENV = {"PYTHONUNBUFFERED": "1", "RCUTILS_LOGGING_BUFFERED_STREAM": "0"}
-
-
-class Camera:
-    """This process: the camera (reliable pairs) and what the node publishes (spun in a thread)."""
-
-    def __init__(self, context) -> None:
-        self.node = rclpy.create_node("detections_camera", context=context)
-        self.image_pub = self.node.create_publisher(Image, "image", RELIABLE)
-        self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", RELIABLE)
-        self.poses: dict[int, PersonPose3DArray] = {}
-        self.diagnostics: dict[str, str] = {}
-        self.node.create_subscription(PersonPose3DArray, "/humans/poses3d", self._pose, RELIABLE)
-        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._diagnose, 10)
-        self.executor = SingleThreadedExecutor(context=context)
-        self.executor.add_node(self.node)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
-
-    def _pose(self, msg: PersonPose3DArray) -> None:
-        self.poses[msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec] = msg
-
-    def _diagnose(self, msg: DiagnosticArray) -> None:
-        self.diagnostics = {kv.key: kv.value for kv in msg.status[0].values}
-
-    def frame(self, index: int) -> int:
-        """Publish frame `index` (image first, as image_transport does); its stamp, ns."""
-        stamp_ns = FIRST_STAMP_S * 10**9 + index * PERIOD_NS
-        header = stamp_header(*divmod(stamp_ns, 10**9))
-        self.image_pub.publish(image_msg(header))
-        self.info_pub.publish(camera_info(header))
-        return stamp_ns
-
-    def without_detections(self) -> int:
-        return int(self.diagnostics.get(WITHOUT_KEY, "0"))
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.node.destroy_node()
 
 
 def child(arguments: list[str], output: list[str]) -> subprocess.Popen:
@@ -91,7 +46,7 @@ def started(process: subprocess.Popen, output: list[str], line: str) -> bool:
 def test_the_node_answers_with_exactly_the_robot_detectors_persons(official_weights):
     context = rclpy.Context()
     rclpy.init(context=context)
-    camera = Camera(context)
+    camera = NodeProcessPeer(context, "detections_camera")
     node_output: list[str] = []
     detector_output: list[str] = []
     processes = []
@@ -112,11 +67,11 @@ def test_the_node_answers_with_exactly_the_robot_detectors_persons(official_weig
 
         skipped = 0
         for index in range(FRAMES):  # one at a time: the node keeps only the newest pair
-            stamp_ns = camera.frame(index)
+            stamp_ns = camera.publish(stamp_header(*divmod(FIRST_STAMP_S * 10**9 + index * PERIOD_NS, 10**9)))
             expected = expected_persons(index)
             if expected is None:
                 skipped += 1
-                counted = wait_for(lambda n=skipped: camera.without_detections() == n, 30)
+                counted = wait_for(lambda n=skipped: camera.counter(WITHOUT_KEY) == n, 30)
                 assert counted, (index, camera.diagnostics, "".join(node_output))
                 continue
             assert wait_for(lambda s=stamp_ns: s in camera.poses, 60), (index, "".join(node_output))

@@ -18,18 +18,11 @@ import threading
 import pytest
 import rclpy
 from conftest import REPO_ROOT, child_env
-from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import TransformStamped
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.qos import QoSProfile, ReliabilityPolicy
-from ros_harness import FRAME, camera_info, image_msg, stamp_header, wait_for
+from ros_harness import FRAME, NodeProcessPeer, stamp_header, wait_for
 from ros_tools import requires
-from sensor_msgs.msg import CameraInfo, Image
-
-from mppe_ros.msg import PersonPose3DArray
 
 pytestmark = [requires("tf2_ros"), pytest.mark.slow]
-RELIABLE = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE)
 WITHOUT_ODOMETRY, WITH_ODOMETRY = range(3), range(3, 13)  # frame indices, 10 per second from stamp 500 s
 NO_TRANSFORM_KEY = "No transform since startup"
 
@@ -42,44 +35,22 @@ def transform(stamp, parent: str, child: str, x_m: float) -> TransformStamped:
     return msg
 
 
-class Robot:
-    """This process's side: TF broadcasters, the camera, and what the node publishes (spun in a thread)."""
+class Robot(NodeProcessPeer):
+    """This process's side: the camera and what the node publishes (NodeProcessPeer), and the TF broadcasters."""
 
     def __init__(self, context) -> None:
         import tf2_ros
 
-        self.node = rclpy.create_node("tf_robot", context=context)
+        super().__init__(context, "tf_robot")
         self.static = tf2_ros.StaticTransformBroadcaster(self.node)
         self.odometry = tf2_ros.TransformBroadcaster(self.node)
-        self.image_pub = self.node.create_publisher(Image, "image", RELIABLE)
-        self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", RELIABLE)
-        self.poses: dict[int, PersonPose3DArray] = {}
-        self.diagnostics: dict[str, str] = {}
-        self.node.create_subscription(PersonPose3DArray, "/humans/poses3d", self._pose, RELIABLE)
-        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._diagnose, 10)
-        self.executor = SingleThreadedExecutor(context=context)
-        self.executor.add_node(self.node)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
-
-    def _pose(self, msg: PersonPose3DArray) -> None:
-        self.poses[msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec] = msg
-
-    def _diagnose(self, msg: DiagnosticArray) -> None:
-        self.diagnostics = {kv.key: kv.value for kv in msg.status[0].values}
 
     def frame(self, index: int, odometry: bool) -> int:
         """Send frame `index` (with its odom -> base_link first when `odometry`); its stamp, ns."""
         header = stamp_header(500, index * 100_000_000)
         if odometry:
             self.odometry.sendTransform(transform(header.stamp, "odom", "base_link", 0.05 * index))
-        self.image_pub.publish(image_msg(header))
-        self.info_pub.publish(camera_info(header))
-        return 500 * 10**9 + index * 100_000_000
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.node.destroy_node()
+        return self.publish(header)
 
 
 def test_transforms_from_another_process_static_first_odometry_late(official_weights):
@@ -112,14 +83,14 @@ def test_transforms_from_another_process_static_first_odometry_late(official_wei
         skipped = []
         for index in WITHOUT_ODOMETRY:  # one at a time: the node keeps only the newest pair
             skipped.append(robot.frame(index, odometry=False))
-            counted = wait_for(lambda: int(robot.diagnostics.get(NO_TRANSFORM_KEY, "0")) == len(skipped), 30)
+            counted = wait_for(lambda: robot.counter(NO_TRANSFORM_KEY) == len(skipped), 30)
             assert counted, (robot.diagnostics, "".join(node_output))
         for index in WITH_ODOMETRY:
             stamp_ns = robot.frame(index, odometry=True)
             assert wait_for(lambda s=stamp_ns: s in robot.poses, 30), (index, "".join(node_output))
             assert robot.poses[stamp_ns].header.frame_id == "base_link"
         assert not set(skipped) & set(robot.poses), "a frame without its transform was answered"
-        assert int(robot.diagnostics.get(NO_TRANSFORM_KEY, "0")) == len(skipped), robot.diagnostics
+        assert robot.counter(NO_TRANSFORM_KEY) == len(skipped), robot.diagnostics
         text = "".join(node_output)
         assert "no transform" in text and "odom" in text and "robot_state_publisher" in text, text
     finally:
