@@ -17,6 +17,9 @@ Arguments:
     track_id_block track ids per camera (default 100000000): camera k (1, 2, ...) gets ids k * block + 1, ...
     lifecycle      node | launch | manual, as in mppe.launch.py (default node).
 
+With `detector: topic` in params_file, each node pairs its images with its own camera's detections: `detections` is
+relative, so `/front/mppe_node` reads `/front/detections` (the robot's detector run once per camera, in its namespace).
+
 Each camera's group is scoped, so one camera's launch configurations (image, camera_info) never reach the next.
 Every node is required: when one exits, the launch shuts down (exit 1 when it failed), as with one camera.
 """
