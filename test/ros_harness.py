@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import itertools
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -52,6 +53,19 @@ def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def stop_children(processes: list[subprocess.Popen], timeout_s: float = 30.0) -> None:
+    """SIGTERM each child, wait for all; one still running after timeout_s is killed: no test leaves a node
+    behind to answer the next test's topics."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout_s)
 
 
 class NodeProcessPeer:

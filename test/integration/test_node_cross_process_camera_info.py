@@ -26,7 +26,7 @@ from conftest import REPO_ROOT, child_env
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from ros_harness import wait_for
+from ros_harness import stop_children, wait_for
 
 from mppe_ros.msg import PersonPose3DArray
 
@@ -141,5 +141,4 @@ def test_camera_info_first_or_image_first_every_frame_is_answered(official_weigh
     finally:
         results.close()
         rclpy.shutdown(context=context)
-        node.terminate()
-        node.wait(timeout=30)
+        stop_children([node])

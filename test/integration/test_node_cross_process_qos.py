@@ -28,6 +28,7 @@ from conftest import REPO_ROOT, child_env
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
+from ros_harness import stop_children
 
 from mppe_ros.msg import PersonPose3DArray
 
@@ -134,5 +135,4 @@ def test_shares_of_camera_sized_images_from_other_processes(official_weights):
     finally:
         results.close()
         rclpy.shutdown(context=context)
-        node.terminate()
-        node.wait(timeout=30)
+        stop_children([node])

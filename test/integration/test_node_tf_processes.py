@@ -19,7 +19,7 @@ import pytest
 import rclpy
 from conftest import REPO_ROOT, child_env
 from geometry_msgs.msg import TransformStamped
-from ros_harness import FRAME, NodeProcessPeer, stamp_header, wait_for
+from ros_harness import FRAME, NodeProcessPeer, stamp_header, stop_children, wait_for
 from ros_tools import requires
 
 pytestmark = [requires("tf2_ros"), pytest.mark.slow]
@@ -94,8 +94,6 @@ def test_transforms_from_another_process_static_first_odometry_late(official_wei
         text = "".join(node_output)
         assert "no transform" in text and "odom" in text and "robot_state_publisher" in text, text
     finally:
-        if node is not None:
-            node.terminate()
-            node.wait(30)
+        stop_children([node] if node is not None else [])
         robot.close()
         rclpy.shutdown(context=context)
