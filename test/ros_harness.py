@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import gc
 import itertools
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -55,31 +54,19 @@ def wait_for(condition: Callable[[], bool], timeout_s: float) -> bool:
     return True
 
 
-def stop_children(processes: list[subprocess.Popen], timeout_s: float = 30.0) -> None:
-    """SIGTERM each child, wait for all; one still running after timeout_s is killed: no test leaves a node
-    behind to answer the next test's topics."""
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout_s)
-
-
 class NodeProcessPeer:
-    """This process's side of a test with the node in another process: reliable `image` + `camera_info` publishers,
-    the node's /humans/poses3d by stamp (ns) and its latest /diagnostics values, spun in a thread (read them with
-    wait_for)."""
+    """This process's side of a test with the node in another process: reliable `image` + `camera_info` publishers
+    (unless `camera` is False: the camera is another process), the node's /humans/poses3d by stamp (ns) and its latest
+    /diagnostics values, spun in a thread (read them with wait_for)."""
 
-    def __init__(self, context, name: str) -> None:
+    def __init__(self, context, name: str, camera: bool = True) -> None:
         from diagnostic_msgs.msg import DiagnosticArray
 
         reliable = QoSProfile(depth=20, reliability=ReliabilityPolicy.RELIABLE)
         self.node = rclpy.create_node(name, context=context)
-        self.image_pub = self.node.create_publisher(Image, "image", reliable)
-        self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", reliable)
+        if camera:
+            self.image_pub = self.node.create_publisher(Image, "image", reliable)
+            self.info_pub = self.node.create_publisher(CameraInfo, "camera_info", reliable)
         self.poses: dict[int, PersonPose3DArray] = {}
         self.diagnostics: dict[str, str] = {}
         self.node.create_subscription(PersonPose3DArray, "/humans/poses3d", self._pose, reliable)
@@ -95,11 +82,17 @@ class NodeProcessPeer:
     def _diagnose(self, msg) -> None:
         self.diagnostics = {kv.key: kv.value for kv in msg.status[0].values}
 
-    def publish(self, header: Header) -> int:
-        """Publish a pair with this header (image first, as image_transport does); its stamp, ns."""
-        self.image_pub.publish(image_msg(header))
-        self.info_pub.publish(camera_info(header))
+    def publish(self, header: Header, info_first: bool = False) -> int:
+        """Publish a pair with this header (image first, as image_transport does, unless `info_first`); its stamp,
+        ns."""
+        image, info = image_msg(header), camera_info(header)
+        for message, publisher in ((info, self.info_pub), (image, self.image_pub))[:: 1 if info_first else -1]:
+            publisher.publish(message)
         return header.stamp.sec * 10**9 + header.stamp.nanosec
+
+    def answered_between(self, first_s: int, last_s: int) -> int:
+        """Distinct stamps answered in [first_s, last_s]."""
+        return sum(first_s * 10**9 <= ns <= last_s * 10**9 for ns in list(self.poses))
 
     def counter(self, key: str) -> int:
         """A /diagnostics counter value (e.g. "No transform since startup"), 0 before the first report."""

@@ -16,12 +16,12 @@ import os
 import re
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
 import rclpy
+from child_process import UNBUFFERED_ENV, Child
 from conftest import REPO_ROOT, child_env
 from lifecycle_msgs.srv import GetState
 from rcl_interfaces.srv import GetParameters
@@ -66,37 +66,15 @@ def process_table() -> dict[int, tuple[str, int, int, str]]:
     return table
 
 
-class RosLaunch:
+class RosLaunch(Child):
     """`ros2 launch LAUNCH_FILE ARGUMENTS` in its own session; its output is collected."""
 
     def __init__(
         self, arguments: list[str], env: dict[str, str] | None = None, launch_file: Path = LAUNCH_FILE
     ) -> None:
         command = [ros2_command(), "launch", str(launch_file), *arguments]
-        environment = {
-            **tools_env(child_env()),
-            "RCUTILS_LOGGING_BUFFERED_STREAM": "0",
-            "PYTHONUNBUFFERED": "1",
-            "ROS_DOMAIN_ID": str(DOMAIN_ID),
-        }
-        self.process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env={**environment, **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a process group of its own: SIGINT is not ignored, signals reach it alone
-        )
-        self.output: list[str] = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.output.append(line.decode(errors="replace"))
-
-    def text(self) -> str:
-        return "".join(self.output)
+        environment = {**tools_env(child_env()), **UNBUFFERED_ENV, "ROS_DOMAIN_ID": str(DOMAIN_ID), **(env or {})}
+        super().__init__(command, environment, new_session=True)
 
     def wait_until(self, done, what: str, timeout_s: float = READY_WITHIN_S) -> None:
         """Call done() until it is true; fail when `ros2 launch` exits first or after `timeout_s`."""

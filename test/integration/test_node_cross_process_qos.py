@@ -15,22 +15,11 @@ Shares asserted (results on /humans/poses3d with the case's stamps, out of 20):
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import threading
-import time
-import uuid
-
 import pytest
 import rclpy
-from conftest import REPO_ROOT, child_env
-from diagnostic_msgs.msg import DiagnosticArray
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.qos import QoSProfile, ReliabilityPolicy
-from ros_harness import stop_children
-
-from mppe_ros.msg import PersonPose3DArray
+from child_process import default_transports_env, node_child, run_camera_publisher, stop_children
+from conftest import REPO_ROOT
+from ros_harness import NodeProcessPeer, wait_for
 
 PAIRS = 20
 PROFILE = REPO_ROOT / "config" / "fastdds_large_data.xml"
@@ -45,93 +34,39 @@ SEQUENCE = [
 ]
 
 
-def default_transports_env() -> dict[str, str]:
-    """A child's environment with Fast DDS's default transports (no profile file from the caller's shell)."""
-    env = {**child_env(), "RCUTILS_LOGGING_BUFFERED_STREAM": "0", "PYTHONUNBUFFERED": "1"}
-    env.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
-    env.pop("FASTDDS_BUILTIN_TRANSPORTS", None)
-    return env
-
-
-class Results:
-    """Stamps (ns) of the PersonPose3DArray messages received on /humans/poses3d, spun in a thread."""
-
-    def __init__(self, context) -> None:
-        self.node = rclpy.create_node(f"qos_results_{uuid.uuid4().hex[:6]}", context=context)
-        self.stamps_ns: set[int] = set()
-        qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-        self.node.create_subscription(PersonPose3DArray, "/humans/poses3d", self._add, qos)
-        self.diagnostics: dict[str, str] = {}
-        self.node.create_subscription(DiagnosticArray, "/diagnostics", self._diagnose, 10)
-        self.executor = SingleThreadedExecutor(context=context)
-        self.executor.add_node(self.node)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
-        self.thread.start()
-
-    def _add(self, msg: PersonPose3DArray) -> None:
-        self.stamps_ns.add(msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec)
-
-    def _diagnose(self, msg: DiagnosticArray) -> None:
-        self.diagnostics = {kv.key: kv.value for kv in msg.status[0].values if "since startup" in kv.key}
-
-    def between(self, first_s: int, last_s: int) -> int:
-        """Distinct stamps in [first_s, last_s]."""
-        return sum(first_s * 10**9 <= ns <= last_s * 10**9 for ns in self.stamps_ns)
-
-    def close(self) -> None:
-        self.executor.shutdown()
-        self.node.destroy_node()
-
-
 @pytest.mark.slow
 def test_shares_of_camera_sized_images_from_other_processes(official_weights):
-    node_output: list[str] = []
-    node = subprocess.Popen(
-        [
-            sys.executable, "-m", "mppe_ros", "node", "--ros-args",
-            "-p", f"posenet_path:={official_weights['posenet']}", "-p", f"rootnet_path:={official_weights['rootnet']}",
-            "-p", "detector:=none", "-p", "device:=cpu", "-p", "no_input_warning_s:=2.0", "-p", "log_period_s:=1.0",
-        ],
-        cwd=REPO_ROOT, env=default_transports_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    threading.Thread(target=lambda: node_output.extend(line.decode() for line in node.stdout), daemon=True).start()
+    env = default_transports_env()
+    node = node_child(official_weights, "detector:=none", "no_input_warning_s:=2.0", "log_period_s:=1.0", env=env)
     context = rclpy.Context()
     rclpy.init(context=context)
-    results = Results(context)
+    results = NodeProcessPeer(context, "qos_results", camera=False)  # the cameras are the publisher processes
     shares = []
     try:
-        deadline = time.monotonic() + 180
-        while not any("ready: subscribing" in line for line in node_output):
-            assert node.poll() is None and time.monotonic() < deadline, "".join(node_output)
-            time.sleep(0.1)
+        assert node.started("ready: subscribing"), node.text()
         for index, (width, height, reliability, expected_subscription, profile) in enumerate(SEQUENCE):
             first_s = 1000 * (index + 1)
             env = default_transports_env()
             if profile:
                 env["FASTDDS_DEFAULT_PROFILES_FILE"] = str(PROFILE)
-            logged_before = len(node_output)
-            done = subprocess.run(
-                [
-                    sys.executable, "-m", "mppe_ros.testing.camera_publisher", "--width", str(width),
-                    "--height", str(height), "--rate-hz", "5", "--count", str(PAIRS), "--reliability", reliability,
-                    "--wait-for", expected_subscription, "--first-stamp-s", str(first_s), "--settle-s", "1.5",
-                ],
-                cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+            logged_before = len(node.output)
+            sent = run_camera_publisher(
+                "--width", str(width), "--height", str(height), "--rate-hz", "5", "--count", str(PAIRS),
+                "--reliability", reliability, "--wait-for", expected_subscription, "--first-stamp-s", str(first_s),
+                env=env,
             )  # fmt: skip
-            assert done.returncode == 0, f"case {index}: {done.stdout}{done.stderr}\nnode:\n{''.join(node_output)}"
-            assert json.loads(done.stdout.splitlines()[-1])["sent"] == PAIRS
-            time.sleep(1.0)  # the last results
-            got = results.between(first_s, first_s + PAIRS)
+            assert sent == PAIRS, f"case {index}: {sent}\nnode:\n{node.text()}"
+            wait_for(lambda first=first_s: results.answered_between(first, first + PAIRS) >= PAIRS, 5.0)  # the last
+            got = results.answered_between(first_s, first_s + PAIRS)
             shares.append(f"{width}x{height} {reliability} publisher{' + profile' if profile else ''}: {got}/{PAIRS}")
-            log = "".join(node_output[-30:])
-            case = f"case {index} ({shares[-1]}); so far {shares}; {results.diagnostics}\nnode:\n{log}"
+            case = f"case {index} ({shares[-1]}); so far {shares}; {results.diagnostics}\nnode:\n{node.text(30)}"
             if reliability == "reliable" or profile:
                 assert got == PAIRS, case
             elif got < 0.3 * PAIRS:
-                warned = "".join(node_output[logged_before:])
+                warned = "".join(node.output[logged_before:])
                 assert "camera_info" in warned and "fastdds_large_data.xml" in warned, case
         print("shares reaching the node:", "; ".join(shares))
-        assert node.poll() is None, "".join(node_output)
+        assert node.running, node.text()
     finally:
         results.close()
         rclpy.shutdown(context=context)

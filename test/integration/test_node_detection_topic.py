@@ -2,46 +2,30 @@
 detector topic) in one process, the robot's detector (test/detector_process.py: image in, Detection2DArray with the
 image's header out) in another, the camera and the listener here.
 
-Frame by frame: the node answers each frame with exactly the detector's persons (the class filter keeps "person" and
-"0", drops the car; the score and size thresholds drop the rest; a rotated box becomes its upright one), an empty
-array with an empty persons list; a frame the detector skipped is not answered, is counted (/diagnostics "Images
-without detections") and its cause is explained once in the log. Fails when the class filter lets another class in.
+Frame by frame, the Image published before and after its CameraInfo in turn: the node answers each frame with exactly
+the detector's persons (the class filter keeps "person" and "0", drops the car; the score and size thresholds drop the
+rest; a rotated box becomes its upright one), an empty array with an empty persons list; a frame the detector skipped
+is not answered, is counted (/diagnostics "Images without detections") and its cause is explained once in the log.
+Fails when the class filter lets another class in.
 """
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
 import rclpy
+from child_process import UNBUFFERED_ENV, Child, node_child, stop_children
 from conftest import REPO_ROOT, child_env
 from detector_process import FIRST_STAMP_S, PERIOD_NS, PERSON_CLASSES, SKIPPED, expected_persons
-from ros_harness import NodeProcessPeer, stamp_header, stop_children, wait_for
+from ros_harness import NodeProcessPeer, stamp_header, wait_for
 from ros_tools import requires
 
 pytestmark = [requires("vision_msgs"), pytest.mark.slow]
 FRAMES = 12
 WARM_UP_INDEX = -50  # warm-up frames are stamped 5 s before the test's first (indices -50, -49, ...)
 WITHOUT_KEY = "Images without detections since startup"
-LOG_ENV = {"PYTHONUNBUFFERED": "1", "RCUTILS_LOGGING_BUFFERED_STREAM": "0"}
-
-
-def child(arguments: list[str], output: list[str]) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, *arguments], cwd=REPO_ROOT, env={**child_env(), **LOG_ENV, "PYTHONPATH": str(REPO_ROOT)},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    threading.Thread(target=lambda: output.extend(line.decode() for line in process.stdout), daemon=True).start()
-    return process
-
-
-def started(process: subprocess.Popen, output: list[str], line: str) -> bool:
-    return wait_for(lambda: any(line in text for text in output) or process.poll() is not None, 180) and (
-        process.poll() is None
-    )
 
 
 def warm_up(camera: NodeProcessPeer) -> int:
@@ -65,35 +49,34 @@ def test_the_node_answers_with_exactly_the_robot_detectors_persons(official_weig
     context = rclpy.Context()
     rclpy.init(context=context)
     camera = NodeProcessPeer(context, "detections_camera")
-    node_output: list[str] = []
-    detector_output: list[str] = []
     processes = []
     try:
-        processes.append(child(["test/detector_process.py"], detector_output))
-        processes.append(child([
-            "-m", "mppe_ros", "node", "--ros-args",
-            "-p", f"posenet_path:={official_weights['posenet']}", "-p", f"rootnet_path:={official_weights['rootnet']}",
-            "-p", "detector:=topic", "-p", f"person_class_id:={PERSON_CLASSES}", "-p", "device:=cpu",
-            "-p", "input_reliability:=reliable", "-p", "input_depth:=20", "-p", "detections_timeout_s:=0.5",
-        ], node_output))  # fmt: skip
+        # a script's own folder is on its sys.path, not the repository: PYTHONPATH makes mppe_ros importable
+        env = {**child_env(), **UNBUFFERED_ENV, "PYTHONPATH": str(REPO_ROOT)}
+        processes.append(Child([sys.executable, "test/detector_process.py"], env))
+        processes.append(node_child(
+            official_weights, "detector:=topic", f"person_class_id:={PERSON_CLASSES}", "input_reliability:=reliable",
+            "input_depth:=20", "detections_timeout_s:=0.5",
+        ))  # fmt: skip
         detector, node = processes
-        assert started(detector, detector_output, "detector ready"), "".join(detector_output)
-        assert started(node, node_output, "ready: subscribing"), "".join(node_output)
+        assert detector.started("detector ready"), detector.text()
+        assert node.started("ready: subscribing"), node.text()
         assert wait_for(lambda: camera.image_pub.get_subscription_count() == 2, 30)  # the node and the detector
-        ready_line = next(line for line in node_output if "ready: subscribing" in line)
+        ready_line = next(line for line in node.output if "ready: subscribing" in line)
         assert "boxes from /detections (exact stamps)" in ready_line, ready_line
         missed = warm_up(camera)  # the detector's detections reach the node (their discovery is not awaited above)
 
         skipped = 0
-        for index in range(FRAMES):  # one at a time: the node keeps only the newest pair
-            stamp_ns = camera.publish(stamp_header(*divmod(FIRST_STAMP_S * 10**9 + index * PERIOD_NS, 10**9)))
+        for index in range(FRAMES):  # one at a time (the node keeps only the newest pair), in both publish orders
+            header = stamp_header(*divmod(FIRST_STAMP_S * 10**9 + index * PERIOD_NS, 10**9))
+            stamp_ns = camera.publish(header, info_first=index % 2 == 1)
             expected = expected_persons(index)
             if expected is None:
                 skipped += 1
                 counted = wait_for(lambda n=missed + skipped: camera.counter(WITHOUT_KEY) == n, 30)
-                assert counted, (index, camera.diagnostics, "".join(node_output))
+                assert counted, (index, camera.diagnostics, node.text())
                 continue
-            assert wait_for(lambda s=stamp_ns: s in camera.poses, 60), (index, "".join(node_output))
+            assert wait_for(lambda s=stamp_ns: s in camera.poses, 60), (index, node.text())
             persons = sorted(camera.poses[stamp_ns].persons, key=lambda p: -p.score)
             assert len(persons) == len(expected), (index, [list(p.box_xywh_px) for p in persons])
             for person, (box, score) in zip(persons, expected, strict=True):
@@ -104,7 +87,7 @@ def test_the_node_answers_with_exactly_the_robot_detectors_persons(official_weig
         skipped_stamps = {FIRST_STAMP_S * 10**9 + index * PERIOD_NS for index in SKIPPED}
         assert not skipped_stamps & set(camera.poses), "a frame without detections was answered"
         assert len([stamp for stamp in camera.poses if stamp >= FIRST_STAMP_S * 10**9]) == FRAMES - len(SKIPPED)
-        text = "".join(node_output)
+        text = node.text()
         assert text.count("got no Detection2DArray with its stamp") == 1, text  # explained once, counted always
     finally:
         stop_children(processes)

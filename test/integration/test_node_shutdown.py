@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -23,14 +22,14 @@ from pathlib import Path
 import pytest
 import rclpy
 import ros_harness
-from conftest import REPO_ROOT, child_env
+from child_process import UNBUFFERED_ENV, Child
+from conftest import child_env
 from rclpy.duration import Duration
 from ros_harness import BOXES, camera_info, image_msg, stamp_header, start
 
 from mppe_ros.msg import PersonPose3DArray
 
 context, pipeline = ros_harness.context, ros_harness.pipeline  # fixtures
-REPO = REPO_ROOT
 # SHUTDOWN_WAIT_S (2 s) for a frame in flight, plus the exit: 1.6-1.8 s idle alone, 5.3 s with 3 suites on 2 cores;
 # a stop that hangs takes minutes (a worker never joined), so a generous bound still tells the two apart on a slow CI
 STOP_WITHIN_S = 20.0
@@ -65,7 +64,7 @@ if _WATCHED:
 """
 
 
-class NodeProcess:
+class NodeProcess(Child):
     """`python -m mppe_ros node` with random weights, a unique node name, stderr collected."""
 
     def __init__(self, weights: dict[str, Path], detector_path: Path, env: dict[str, str] | None = None) -> None:
@@ -77,19 +76,8 @@ class NodeProcess:
             "-p", "profile:=accurate",  # the ResNet-50 detector at 800 px: a frame in flight lasts seconds
         ]  # fmt: skip
         # one torch thread: a detector frame takes seconds on any CPU, so "a frame in flight" lasts long enough
-        env = {**child_env(), "RCUTILS_LOGGING_BUFFERED_STREAM": "0", "PYTHONUNBUFFERED": "1",
-               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(env or {})}  # fmt: skip
-        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        self.output: list[str] = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self.output.append(line.decode(errors="replace"))
-
-    def text(self) -> str:
-        return "".join(self.output)
+        env = {**child_env(), **UNBUFFERED_ENV, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", **(env or {})}
+        super().__init__(command, env)
 
     def wait_for(self, done, timeout_s: float = READY_WITHIN_S, what: str = "") -> None:
         deadline = time.monotonic() + timeout_s

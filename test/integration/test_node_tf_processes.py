@@ -11,15 +11,11 @@ logged; then odometry starts and every frame is answered in base_link with its o
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import threading
-
 import pytest
 import rclpy
-from conftest import REPO_ROOT, child_env
+from child_process import node_child, stop_children
 from geometry_msgs.msg import TransformStamped
-from ros_harness import FRAME, NodeProcessPeer, stamp_header, stop_children, wait_for
+from ros_harness import FRAME, NodeProcessPeer, stamp_header, wait_for
 from ros_tools import requires
 
 pytestmark = [requires("tf2_ros"), pytest.mark.slow]
@@ -57,41 +53,28 @@ def test_transforms_from_another_process_static_first_odometry_late(official_wei
     context = rclpy.Context()
     rclpy.init(context=context)
     robot = Robot(context)
-    node_output: list[str] = []
     node = None
     try:
         robot.static.sendTransform(transform(stamp_header(0).stamp, "base_link", FRAME, 0.2))  # before the node
-        node = subprocess.Popen(
-            [
-                sys.executable, "-m", "mppe_ros", "node", "--ros-args",
-                "-p", f"posenet_path:={official_weights['posenet']}",
-                "-p", f"rootnet_path:={official_weights['rootnet']}",
-                "-p", "detector:=none", "-p", "device:=cpu", "-p", "input_reliability:=reliable",
-                "-p", "input_depth:=20", "-p", "tracking_frame:=odom", "-p", "output_frame:=base_link",
-                "-p", "tf_timeout_s:=0.3", "-p", "log_period_s:=1.0",
-            ],
-            cwd=REPO_ROOT, env={**child_env(), "PYTHONUNBUFFERED": "1", "RCUTILS_LOGGING_BUFFERED_STREAM": "0"},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        node = node_child(
+            official_weights, "detector:=none", "input_reliability:=reliable", "input_depth:=20",
+            "tracking_frame:=odom", "output_frame:=base_link", "tf_timeout_s:=0.3", "log_period_s:=1.0",
         )  # fmt: skip
-        threading.Thread(target=lambda: node_output.extend(line.decode() for line in node.stdout), daemon=True).start()
-        ready = wait_for(
-            lambda: any("ready: subscribing" in line for line in node_output) or node.poll() is not None, 180
-        )
-        assert ready and node.poll() is None, "".join(node_output)
+        assert node.started("ready: subscribing"), node.text()
         assert wait_for(lambda: robot.image_pub.get_subscription_count() == 1, 30)
 
         skipped = []
         for index in WITHOUT_ODOMETRY:  # one at a time: the node keeps only the newest pair
             skipped.append(robot.frame(index, odometry=False))
             counted = wait_for(lambda: robot.counter(NO_TRANSFORM_KEY) == len(skipped), 30)
-            assert counted, (robot.diagnostics, "".join(node_output))
+            assert counted, (robot.diagnostics, node.text())
         for index in WITH_ODOMETRY:
             stamp_ns = robot.frame(index, odometry=True)
-            assert wait_for(lambda s=stamp_ns: s in robot.poses, 30), (index, "".join(node_output))
+            assert wait_for(lambda s=stamp_ns: s in robot.poses, 30), (index, node.text())
             assert robot.poses[stamp_ns].header.frame_id == "base_link"
         assert not set(skipped) & set(robot.poses), "a frame without its transform was answered"
         assert robot.counter(NO_TRANSFORM_KEY) == len(skipped), robot.diagnostics
-        text = "".join(node_output)
+        text = node.text()
         assert "no transform" in text and "odom" in text and "robot_state_publisher" in text, text
     finally:
         stop_children([node] if node is not None else [])
