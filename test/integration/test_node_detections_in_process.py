@@ -1,6 +1,7 @@
 """detector topic in one node lifetime (in-process DDS): person_class_id changed at run time applies from the next
-frame, a bad value is refused whole, a detector that restamps is paired with detections_sync_mode approximate, and
-configure fails in one line, naming what to install, where vision_msgs does not import."""
+frame, a bad value is refused whole, a detector that restamps is paired with detections_sync_mode approximate, a
+detector slower than detections_timeout_s loses only its late frames (each counted), and configure fails in one line,
+naming what to install, where vision_msgs does not import."""
 
 from __future__ import annotations
 
@@ -75,6 +76,35 @@ def test_a_detector_that_restamps_needs_approximate_pairing(context, pipeline, m
         publisher.publish(messages.detections(stamp_header(20, 10_000_000), OBJECTS))
         counted = harness.spin_until(lambda: mppe.stats.images_without_detections == 1, 30)
         assert counted and mppe.stats.detections_unmatched == 1 and not harness.poses_with_stamp(header)
+    finally:
+        harness.close()
+        mppe.destroy_node()
+
+
+def test_a_detector_slower_than_the_timeout_loses_those_frames_only(context, pipeline):
+    """Frames whose detections come after detections_timeout_s are counted twice (the image without detections, the
+    late detections unmatched) and never answered; the frames before and after them are answered."""
+    from vision_msgs.msg import Detection2DArray
+
+    mppe, harness = start(
+        context, pipeline, boxes=None, reliable=True, detector="topic", detections_timeout_s=0.3, tracking=False
+    )
+    publisher = harness.node.create_publisher(Detection2DArray, "detections", RELIABLE)
+    late = {32, 33, 36}
+    try:
+        assert harness.spin_until(lambda: matched(harness, publisher), 30)
+        for second in range(30, 38):
+            if second not in late:
+                assert len(exchange(harness, publisher, second).persons) == 1, second
+                continue
+            header = stamp_header(second)
+            harness.publish(image_msg(header), camera_info(header))
+            lost = len([each for each in late if each <= second])
+            assert harness.spin_until(lambda n=lost: mppe.stats.images_without_detections == n, 30), mppe.stats
+            publisher.publish(messages.detections(header, OBJECTS))  # after the image gave up waiting
+            assert harness.spin_until(lambda n=lost: mppe.stats.detections_unmatched == n, 30), mppe.stats
+        assert not any(harness.poses_with_stamp(stamp_header(second)) for second in late)
+        assert mppe.stats.detections_received == 8 and mppe.stats.frames_processed == 5, mppe.stats
     finally:
         harness.close()
         mppe.destroy_node()
