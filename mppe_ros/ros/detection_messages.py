@@ -3,8 +3,10 @@
 A Detection2D is a person when one of its `results` has an `ObjectHypothesis.class_id` among the node's
 `person_class_id` (e.g. "person", or "0" for a YOLO model's COCO index; several separated by commas); its score is the
 highest such hypothesis' score. Its `bbox` (centre, size, rotation theta in rad) becomes the axis-aligned box around
-it. Then the library's own filter applies, as to DetectNet's boxes (mppe_ros.detection.filter_person_detections):
-score >= score_threshold, both sides >= min_box_size_px, NMS at nms_iou_threshold, the max_persons highest scores.
+it. A person whose box or score is not finite, or whose box has a negative side, is dropped and counted for the
+node's log line. Then the library's own filter applies, as to DetectNet's boxes
+(mppe_ros.detection.filter_person_detections): score >= score_threshold, both sides >= min_box_size_px, NMS at
+nms_iou_threshold, the max_persons highest scores.
 """
 
 from __future__ import annotations
@@ -57,12 +59,19 @@ def box_xyxy_px(bbox: Any) -> tuple[float, float, float, float]:
     return x - half_w, y - half_h, x + half_w, y + half_h
 
 
-def person_boxes(msg: Any, class_id_parameter: str, settings: DetectionSettings) -> tuple[np.ndarray, np.ndarray]:
+def well_formed(bbox: Any, score: float) -> bool:
+    """A finite centre, angle, size and score, and no negative side."""
+    values = (bbox.center.position.x, bbox.center.position.y, bbox.center.theta, bbox.size_x, bbox.size_y, score)
+    return all(math.isfinite(value) for value in values) and bbox.size_x >= 0 and bbox.size_y >= 0
+
+
+def person_boxes(msg: Any, class_id_parameter: str, settings: DetectionSettings) -> tuple[np.ndarray, np.ndarray, int]:
     """The person boxes of one Detection2DArray, filtered as DetectNet's (the module docstring).
 
     Returns:
         boxes_xywh: float64 [M, 4] (x_min, y_min, width, height) px, by decreasing score.
         scores: float64 [M].
+        malformed: the person detections dropped before the filter for not being well_formed (for a log line).
     """
     from mppe_ros.detection import COCO_PERSON_LABEL, filter_person_detections
 
@@ -70,7 +79,9 @@ def person_boxes(msg: Any, class_id_parameter: str, settings: DetectionSettings)
     people = [
         (detection, score) for detection in msg.detections if (score := person_score(detection, wanted)) is not None
     ]
-    boxes_xyxy = np.array([box_xyxy_px(detection.bbox) for detection, _ in people], dtype=np.float64).reshape(-1, 4)
-    scores = np.array([score for _, score in people], dtype=np.float64)
-    labels = np.full(len(people), COCO_PERSON_LABEL)
-    return filter_person_detections(boxes_xyxy, labels, scores, settings)
+    kept = [(detection, score) for detection, score in people if well_formed(detection.bbox, score)]
+    boxes_xyxy = np.array([box_xyxy_px(detection.bbox) for detection, _ in kept], dtype=np.float64).reshape(-1, 4)
+    scores = np.array([score for _, score in kept], dtype=np.float64)
+    labels = np.full(len(kept), COCO_PERSON_LABEL)
+    boxes_xywh, scores = filter_person_detections(boxes_xyxy, labels, scores, settings)
+    return boxes_xywh, scores, len(people) - len(kept)

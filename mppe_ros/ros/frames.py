@@ -307,7 +307,15 @@ class FrameHandler:
                 "as pixels of this image; a detector on another (resized, rectified) image gives wrong boxes",
                 once=True,
             )
-        return person_boxes(detections, cfg.node.person_class_id, cfg.detection)
+        boxes, scores, malformed = person_boxes(detections, cfg.node.person_class_id, cfg.detection)
+        if malformed:
+            self.log.warning(
+                "detections_malformed",
+                f"{malformed} person detection(s) dropped from the Detection2DArray of {header.stamp.sec}."
+                f"{header.stamp.nanosec:09d} s: a non-finite centre, angle, size or score, or a negative size; check "
+                "the detector's output",
+            )
+        return boxes, scores
 
     def injected_boxes(self, image_msg: Image) -> tuple[Any, Any]:
         """(boxes, scores) injected for this frame, or (None, None): the session finds them."""

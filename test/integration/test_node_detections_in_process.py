@@ -1,10 +1,12 @@
-"""detector topic in one node lifetime (in-process DDS): person_class_id changed at run time applies from the next
-frame, a bad value is refused whole, a detector that restamps is paired with detections_sync_mode approximate, a
-detector slower than detections_timeout_s loses only its late frames (each counted), and configure fails in one line,
-naming what to install, where vision_msgs does not import."""
+"""detector topic in one node lifetime (in-process DDS): a malformed person detection is dropped with a log line,
+person_class_id changed at run time applies from the next frame, a bad value is refused whole, a detector that
+restamps is paired with detections_sync_mode approximate, a detector slower than detections_timeout_s loses only its
+late frames (each counted), and configure fails in one line, naming what to install, where vision_msgs does not
+import."""
 
 from __future__ import annotations
 
+import math
 import sys
 
 import pytest
@@ -28,30 +30,35 @@ def matched(harness, publisher) -> bool:
     return all(each.get_subscription_count() == 1 for each in publishers)
 
 
-def exchange(harness, publisher, second: int, detections_offset_ns: int = 0):
-    """Frame at `second` s with its detections (stamped `detections_offset_ns` later); its PersonPose3DArray."""
+def exchange(harness, publisher, second: int, detections_offset_ns: int = 0, objects=OBJECTS):
+    """Frame at `second` s with its detections of `objects` (stamped `detections_offset_ns` later); its
+    PersonPose3DArray."""
     header = stamp_header(second)
     detections_header = stamp_header(second, detections_offset_ns)
     harness.publish(image_msg(header), camera_info(header))
-    publisher.publish(messages.detections(detections_header, OBJECTS))
+    publisher.publish(messages.detections(detections_header, objects))
     assert harness.spin_until(lambda: bool(harness.poses_with_stamp(header)), 60), harness.mppe_node.stats
     return harness.poses_with_stamp(header)[0]
 
 
-def test_class_changes_at_run_time_and_a_bad_value_is_refused(context, pipeline):
+def test_malformed_boxes_are_logged_and_class_changes_apply_at_run_time(context, pipeline):
     from vision_msgs.msg import Detection2DArray
 
-    mppe, harness = start(context, pipeline, boxes=None, reliable=True, detector="topic", tracking=False)
+    mppe, harness = start(context, pipeline, boxes=None, reliable=True, rosout=True, detector="topic", tracking=False)
     publisher = harness.node.create_publisher(Detection2DArray, "detections", RELIABLE)
     try:
         assert harness.spin_until(lambda: matched(harness, publisher), 30)
         assert [list(p.box_xywh_px) for p in exchange(harness, publisher, 10).persons] == [[12, 10, 50, 100]]
+        malformed = [((30.0, 10.0, math.nan, 100.0), [("person", 0.95)], 0.0)]  # a NaN width: dropped, logged
+        assert len(exchange(harness, publisher, 11, objects=OBJECTS + malformed).persons) == 1
+        logged = "1 person detection(s) dropped from the Detection2DArray of 11.000000000 s: a non-finite"
+        assert harness.spin_until(lambda: logged in harness.log_text(), 10), harness.log_text()
         assert mppe.set_parameters([Parameter("person_class_id", value="car")])[0].successful
-        assert [list(p.box_xywh_px) for p in exchange(harness, publisher, 11).persons] == [[92, 20, 40, 90]]
+        assert [list(p.box_xywh_px) for p in exchange(harness, publisher, 12).persons] == [[92, 20, 40, 90]]
         refused = mppe.set_parameters([Parameter("person_class_id", value="car,,person")])[0]
         assert not refused.successful and "person_class_id" in refused.reason
-        assert len(exchange(harness, publisher, 12).persons) == 1  # still car
-        assert mppe.stats.images_without_detections == 0 and mppe.stats.detections_received == 3
+        assert len(exchange(harness, publisher, 13).persons) == 1  # still car
+        assert mppe.stats.images_without_detections == 0 and mppe.stats.detections_received == 4
     finally:
         harness.close()
         mppe.destroy_node()

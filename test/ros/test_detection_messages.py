@@ -19,8 +19,11 @@ PERSON = [("person", 0.9)]
 
 
 def boxes_of(objects, class_id="person", **settings):
-    msg = messages.detections(Header(frame_id="cam"), objects)
-    return person_boxes(msg, class_id, DetectionSettings(**settings))
+    """(boxes_xywh, scores) of a Detection2DArray of `objects`; none of them malformed."""
+    boxes, scores, malformed = person_boxes(messages.detections(Header(frame_id="cam"), objects), class_id,
+                                            DetectionSettings(**settings))  # fmt: skip
+    assert malformed == 0
+    return boxes, scores
 
 
 def test_only_the_person_class_is_kept_with_its_own_hypothesis_score():
@@ -67,9 +70,25 @@ def test_a_rotated_box_becomes_the_axis_aligned_box_around_it():
     np.testing.assert_allclose(boxes, [[20 - side / 2, 20 - side / 2, side, side]], atol=1e-9)
 
 
-def test_an_empty_array_and_non_finite_boxes_give_no_person():
+def test_an_empty_array_gives_no_person():
     assert boxes_of([])[0].shape == (0, 4)
-    assert boxes_of([((math.nan, 10, 30, 60), PERSON, 0.0)])[0].shape == (0, 4)
+
+
+def test_non_finite_or_negative_boxes_and_scores_are_dropped_and_counted():
+    good = ((10, 10, 30, 60), PERSON, 0.0)
+    malformed = [
+        ((math.nan, 10, 30, 60), PERSON, 0.0),
+        ((10, 10, math.inf, 60), PERSON, 0.0),
+        ((10, 10, 30, 60), PERSON, math.nan),  # theta
+        ((60, 10, 30, 60), [("person", math.nan)], 0.0),
+        ((60, 10, -30, 60), PERSON, 0.0),
+        ((60, 10, 30, -60), PERSON, 0.0),
+    ]
+    cars = [((60, 10, math.nan, 60), [("car", 0.9)], 0.0)]  # not a person: neither kept nor counted
+    msg = messages.detections(Header(frame_id="cam"), [good, *malformed, *cars])
+    boxes, scores, dropped = person_boxes(msg, "person", DetectionSettings())
+    np.testing.assert_allclose(boxes, [[10, 10, 30, 60]])
+    assert scores.tolist() == [0.9] and dropped == len(malformed)
 
 
 @pytest.mark.parametrize("value", ["", " ", ",", "person,", "a,,b"])
