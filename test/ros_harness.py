@@ -85,8 +85,8 @@ class NodeProcessPeer:
     def publish(self, header: Header, info_first: bool = False) -> int:
         """Publish a pair with this header (image first, as image_transport does, unless `info_first`); its stamp,
         ns."""
-        image, info = image_msg(header), camera_info(header)
-        for message, publisher in ((info, self.info_pub), (image, self.image_pub))[:: 1 if info_first else -1]:
+        sends = [(self.image_pub, image_msg(header)), (self.info_pub, camera_info(header))]
+        for publisher, message in reversed(sends) if info_first else sends:
             publisher.publish(message)
         return header.stamp.sec * 10**9 + header.stamp.nanosec
 
